@@ -1,0 +1,64 @@
+/**
+ * The runner's v1 wire protocol, shared by the runner and the browser client so that a renamed
+ * event fails to compile instead of being silently dropped. Plain types only: no runtime code,
+ * no Node imports, safe to import from browser bundles.
+ */
+
+/** Languages a cell may be written in. */
+export const LANGUAGES = ['python', 'javascript', 'typescript'] as const;
+export type Language = (typeof LANGUAGES)[number];
+
+/** Why a run ended. */
+export const EXIT_REASONS = [
+  'exit',
+  'timeout',
+  'output-limit',
+  'memory-limit',
+  'stopped',
+  'session-ended',
+  'error',
+] as const;
+export type ExitReason = (typeof EXIT_REASONS)[number];
+
+/** Body of `POST /api/run`. */
+export interface RunRequest {
+  language: Language;
+  code: string;
+  session?: string;
+  /** Given up front: written, then closed. Absent: stdin stays open for interactive input. */
+  stdin?: string;
+  timeoutMs?: number;
+}
+
+export interface StartEvent {
+  type: 'start';
+  run: string;
+  session: string;
+}
+export interface OutputEvent {
+  type: 'stdout' | 'stderr';
+  data: string;
+}
+export interface ExitEvent {
+  type: 'exit';
+  code: number | null;
+  signal: string | null;
+  reason: ExitReason;
+  durationMs: number;
+}
+/** One NDJSON line of a `POST /api/run` response. */
+export type RunEvent = StartEvent | OutputEvent | ExitEvent;
+
+/** Body of `POST /api/runs/:id/stdin`. */
+export type StdinRequest = { data: string } | { eof: true };
+
+/** Body of every error response sent before a run starts. */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+export interface HealthBody {
+  ok: boolean;
+  languages: Language[];
+  sandbox: string;
+}
