@@ -1,0 +1,134 @@
+/**
+ * Runner configuration: limits and operator settings. Plain data with one zod schema; parsed
+ * once at start-up (from defaults, the environment and overrides), then frozen. Invalid values
+ * fail start-up with one readable error naming every problem.
+ */
+import { z } from 'zod';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+export const limitsSchema = z.object({
+  /** Default wall time of a run. */
+  wallTimeMs: z.number().int().positive().default(10_000),
+  /** Longest wall time a request may ask for (server cells). */
+  maxWallTimeMs: z.number().int().positive().default(300_000),
+  /** Memory of one session, its tmpfs files included. */
+  memoryBytes: z.number().int().min(16 * MiB).default(512 * MiB),
+  /** Processes + threads of one session. */
+  maxProcesses: z.number().int().min(16).default(128),
+  /** stdout + stderr of one run, in bytes. */
+  maxOutputBytes: z.number().int().positive().default(1 * MiB),
+  /** Largest file a run may write. */
+  maxFileBytes: z.number().int().positive().default(16 * MiB),
+  /** Size of the session directory (a tmpfs). */
+  sessionDirBytes: z.number().int().positive().default(64 * MiB),
+  /** Size of each run's private /tmp and /dev/shm. */
+  runTmpBytes: z.number().int().positive().default(16 * MiB),
+  /** Largest `code` in a run request, in bytes. */
+  maxCodeBytes: z.number().int().positive().default(64 * KiB),
+  /** Largest `stdin` (up front, or in one stdin request), in bytes. */
+  maxStdinBytes: z.number().int().positive().default(1 * MiB),
+  /** A session with no request for this long ends. */
+  sessionIdleMs: z.number().int().positive().default(10 * 60_000),
+  /** A session ends this long after it started, whatever it does. */
+  sessionLifetimeMs: z.number().int().positive().default(60 * 60_000),
+  /** Runs at once in one session; beyond: 429. */
+  maxRunsPerSession: z.number().int().positive().default(4),
+  /** Runs at once in the whole runner; beyond: 429. */
+  maxRunsTotal: z.number().int().positive().default(64),
+  /** Live sessions at once (each holds a uid, a network namespace and a tmpfs); beyond: 429. */
+  maxSessions: z.number().int().positive().default(500),
+});
+export type Limits = z.infer<typeof limitsSchema>;
+
+export const runnerConfigSchema = z.object({
+  limits: limitsSchema.default(limitsSchema.parse({})),
+  /** Root-owned directory for session mounts, code files and generated /etc files. */
+  stateDir: z.string().default('/run/socket-workbook'),
+  /** cgroup v1 mount root and the group under which sessions are created. */
+  cgroupRoot: z.string().default('/sys/fs/cgroup'),
+  cgroupName: z.string().regex(/^[\w.-]+$/).default('socket-workbook'),
+  /** First host uid handed to sessions; each live session gets its own. */
+  firstSessionUid: z.number().int().min(1000).default(200_000),
+  /** Sessions prepared ahead so that a run without a session starts at once. */
+  spareSessions: z.number().int().min(0).max(16).default(2),
+  /** Keep one sandbox started ahead per session, so a run only pays for its interpreter. */
+  prewarm: z.boolean().default(true),
+  /** Interpreters, as host paths (Debian's python3 starts 3x faster than others here). */
+  pythonPath: z.string().default('/usr/bin/python3'),
+  /** Node.js binary for JavaScript/TypeScript cells; defaults to the runner's own Node. */
+  nodePath: z.string().default(process.execPath),
+  /** Log level (pino). */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type RunnerConfig = z.infer<typeof runnerConfigSchema>;
+export type RunnerConfigInput = z.input<typeof runnerConfigSchema>;
+
+/** Environment variables an operator may set, mapped onto config paths. */
+const ENVIRONMENT: Record<string, (config: Record<string, any>, value: string) => void> = {
+  RUNNER_WALL_TIME_MS: (c, v) => ((c.limits ??= {}).wallTimeMs = Number(v)),
+  RUNNER_MAX_WALL_TIME_MS: (c, v) => ((c.limits ??= {}).maxWallTimeMs = Number(v)),
+  RUNNER_MEMORY_BYTES: (c, v) => ((c.limits ??= {}).memoryBytes = Number(v)),
+  RUNNER_MAX_PROCESSES: (c, v) => ((c.limits ??= {}).maxProcesses = Number(v)),
+  RUNNER_MAX_OUTPUT_BYTES: (c, v) => ((c.limits ??= {}).maxOutputBytes = Number(v)),
+  RUNNER_MAX_RUNS_TOTAL: (c, v) => ((c.limits ??= {}).maxRunsTotal = Number(v)),
+  RUNNER_MAX_SESSIONS: (c, v) => ((c.limits ??= {}).maxSessions = Number(v)),
+  RUNNER_SPARE_SESSIONS: (c, v) => (c.spareSessions = Number(v)),
+  RUNNER_PREWARM: (c, v) => (c.prewarm = v !== '0' && v !== 'false'),
+  RUNNER_STATE_DIR: (c, v) => (c.stateDir = v),
+  RUNNER_PYTHON: (c, v) => (c.pythonPath = v),
+  RUNNER_NODE: (c, v) => (c.nodePath = v),
+  LOG_LEVEL: (c, v) => (c.logLevel = v),
+};
+
+/** Thrown at start-up when configuration is invalid; the message lists every problem. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function mergeDeep(base: Record<string, any>, extra: Record<string, any>): Record<string, any> {
+  const merged = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    merged[key] = value && typeof value === 'object' && !Array.isArray(value) ? mergeDeep(base[key] ?? {}, value) : value;
+  }
+  return merged;
+}
+
+/** Parses configuration from the environment plus explicit overrides (overrides win). */
+export function loadConfig(overrides: RunnerConfigInput = {}, env: NodeJS.ProcessEnv = process.env): Readonly<RunnerConfig> {
+  const fromEnv: Record<string, any> = {};
+  for (const [name, apply] of Object.entries(ENVIRONMENT)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') apply(fromEnv, value);
+  }
+  const parsed = runnerConfigSchema.safeParse(mergeDeep(fromEnv, overrides));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  - ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ConfigError(`Invalid runner configuration:\n${problems.join('\n')}\nFix these settings (environment variables RUNNER_* or the config object) and start again.`);
+  }
+  const config = parsed.data;
+  if (config.limits.wallTimeMs > config.limits.maxWallTimeMs) {
+    throw new ConfigError(`Invalid runner configuration:\n  - limits.wallTimeMs (${config.limits.wallTimeMs}) exceeds limits.maxWallTimeMs (${config.limits.maxWallTimeMs}).`);
+  }
+  Object.freeze(config.limits);
+  return Object.freeze(config);
+}
+
+/** Limits a single run gets: the operator's, lowered (or, for time, raised) by the request. */
+export interface RunLimits {
+  wallTimeMs: number;
+  maxOutputBytes: number;
+}
+
+/**
+ * Resolves a run's limits: a request may only lower them, except the wall time, which it may
+ * raise up to maxWallTimeMs (server cells). Returns an error message for a value out of range.
+ */
+export function resolveRunLimits(limits: Limits, request: { timeoutMs?: number }): RunLimits | { error: string } {
+  const { timeoutMs } = request;
+  if (timeoutMs !== undefined && timeoutMs > limits.maxWallTimeMs) {
+    return { error: `timeoutMs is ${timeoutMs}; the most this runner allows is ${limits.maxWallTimeMs} ms. Ask for less.` };
+  }
+  return { wallTimeMs: timeoutMs ?? limits.wallTimeMs, maxOutputBytes: limits.maxOutputBytes };
+}

@@ -1,0 +1,51 @@
+/**
+ * The one catalogue of errors a request can meet before its run starts, each with its HTTP
+ * status and a message that says what was wrong and what to do. A program that fails is not an
+ * error: it is a run whose exit event says why it ended.
+ */
+export type ErrorCode =
+  | 'bad-request'
+  | 'invalid-json'
+  | 'unknown-language'
+  | 'not-found'
+  | 'method-not-allowed'
+  | 'too-large'
+  | 'busy'
+  | 'sandbox-unavailable'
+  | 'preview-failed'
+  | 'internal';
+
+export class RunnerError extends Error {
+  override name = 'RunnerError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Seconds a busy caller should wait (sent as Retry-After). */
+  readonly retryAfterSeconds?: number;
+
+  constructor(code: ErrorCode, status: number, message: string, retryAfterSeconds?: number) {
+    super(message);
+    this.code = code;
+    this.status = status;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export const errors = {
+  badRequest: (message: string) => new RunnerError('bad-request', 400, message),
+  invalidJson: (detail: string) => new RunnerError('invalid-json', 400, `The request body is not valid JSON (${detail}). Send a JSON object with Content-Type: application/json.`),
+  unknownLanguage: (language: unknown, known: readonly string[]) =>
+    new RunnerError('unknown-language', 400, `Unknown language ${JSON.stringify(language)}; use one of: ${known.join(', ')}.`),
+  sessionNotFound: (id: string) => new RunnerError('not-found', 404, `No session "${id}": it ended (idle, lifetime or deleted) or never existed. Create one with POST /api/sessions.`),
+  runNotFound: (id: string) => new RunnerError('not-found', 404, `No running run "${id}": it has ended or never existed.`),
+  routeNotFound: (method: string, path: string) => new RunnerError('not-found', 404, `No API route ${method} ${path}. See GET /api/health and the API documentation.`),
+  methodNotAllowed: (method: string, path: string, allowed: string) => new RunnerError('method-not-allowed', 405, `${method} is not allowed on ${path}; use ${allowed}.`),
+  tooLarge: (field: string, bytes: number, limit: number) =>
+    new RunnerError('too-large', 413, `${field} is ${bytes} bytes; the limit is ${limit} bytes. Send less.`),
+  sessionBusy: (limit: number) =>
+    new RunnerError('busy', 429, `This session already has ${limit} runs going (the limit). Stop one (DELETE /api/runs/:id) or wait for it to end.`, 1),
+  runnerBusy: (what: string) => new RunnerError('busy', 429, `The runner is at its limit of ${what}; try again in a moment.`, 2),
+  sandboxUnavailable: (detail: string) => new RunnerError('sandbox-unavailable', 503, `The sandbox is unavailable: ${detail}`, 30),
+  previewFailed: (port: number, detail: string) =>
+    new RunnerError('preview-failed', 502, `Nothing answered HTTP on port ${port} in this session (${detail}). Start a server cell that listens on 127.0.0.1:${port} first.`),
+  internal: (requestId: string) => new RunnerError('internal', 500, `The runner failed unexpectedly (request ${requestId}); it has been logged. Try again.`),
+};

@@ -1,0 +1,21 @@
+/**
+ * `npm start` / `npm run serve`: the site and the runner in one process.
+ * Environment: HOST (127.0.0.1), PORT (4321), RUNNER_* limits (see config.ts), LOG_LEVEL.
+ */
+import { startServer } from './server.ts';
+import { ConfigError } from './config.ts';
+
+try {
+  const port = process.env.PORT ? Number(process.env.PORT) : 4321;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a port number (0-65535), not "${process.env.PORT}".`);
+  const running = await startServer({ host: process.env.HOST || '127.0.0.1', port });
+  console.log(`Socket Workbook: ${running.url}  (runner ${running.runner?.unavailableReason ? 'UNAVAILABLE: ' + running.runner.unavailableReason : 'ready'})`);
+  const shutdown = () => {
+    running.close().finally(() => process.exit(0));
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+} catch (error) {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+}

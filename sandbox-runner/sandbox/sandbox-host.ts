@@ -1,0 +1,242 @@
+/**
+ * The runner's sandbox backend: prepares the host once (state directory, generated /etc files,
+ * leftovers from a crash swept away), creates session environments (network namespace, tmpfs
+ * directory, cgroups, a uid) and starts sandboxes in them. The sessions layer above never sees a
+ * path or a pid.
+ */
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { closeSync, existsSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import type { RunnerConfig } from '../config.ts';
+import type { LanguageVariant } from '../languages.ts';
+import { VARIANTS } from '../languages.ts';
+import { CgroupSet, cgroupsAvailable } from './cgroups.ts';
+import { createNetworkNamespace, listMountsUnder, mountTmpfs, spawnPreviewBridge, spawnSandbox, unmount, waitForExit } from './processes.ts';
+
+/** The program bubblewrap starts: waits for the variant name on stdin, then becomes it. */
+function launcherScript(): string {
+  const arms = Object.values(VARIANTS).map(
+    (variant) => `${variant.name}) exec ${variant.argv.map((arg) => `'${arg}'`).join(' ')} ;;`,
+  );
+  return `IFS= read -r variant || exit 125\ncase "$variant" in\n${arms.join('\n')}\nesac\nexit 125`;
+}
+
+const ETC_FILES = {
+  hosts: '127.0.0.1\tlocalhost workbook\n::1\tlocalhost ip6-localhost ip6-loopback\n',
+  passwd: 'root:x:0:0:root:/root:/usr/sbin/nologin\nreader:x:1000:1000:reader:/home/reader:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n',
+  group: 'root:x:0:\nreader:x:1000:\nnogroup:x:65534:\n',
+  hostname: 'workbook\n',
+};
+
+const newId = (prefix: string) => `${prefix}${randomBytes(9).toString('base64url')}`;
+
+export class SandboxUnavailableError extends Error {
+  override name = 'SandboxUnavailableError';
+}
+
+/** A sandbox started ahead of its code: the launcher inside waits on stdin. */
+export interface PreparedSandbox {
+  readonly id: string;
+  readonly child: ChildProcess;
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  readonly cgroup: CgroupSet;
+  /** Writes the code and tells the launcher what to run. */
+  launch(variant: LanguageVariant, code: string): Promise<void>;
+  /** Kills everything the sandbox started and removes its files and cgroup. */
+  dispose(): Promise<void>;
+  /** Resolves when the sandbox's outer process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** One reader's private world on the host. */
+export class SessionEnvironment {
+  private disposed = false;
+  private readonly host: SandboxHost;
+  private readonly netnsFd: number;
+  readonly id: string;
+  readonly uid: number;
+  /** Host path of the session directory. */
+  readonly dir: string;
+  readonly cgroup: CgroupSet;
+
+  constructor(host: SandboxHost, id: string, uid: number, netnsFd: number, dir: string, cgroup: CgroupSet) {
+    this.host = host;
+    this.id = id;
+    this.uid = uid;
+    this.netnsFd = netnsFd;
+    this.dir = dir;
+    this.cgroup = cgroup;
+  }
+
+  get netnsPath(): string {
+    return `/proc/${process.pid}/fd/${this.netnsFd}`;
+  }
+
+  /** Starts a sandbox in this session, waiting for its code. */
+  async prepareSandbox(): Promise<PreparedSandbox> {
+    if (this.disposed) throw new Error('session environment already ended');
+    return this.host.startSandbox(this);
+  }
+
+  async memoryUsageBytes(): Promise<number> {
+    return this.cgroup.memoryUsageBytes();
+  }
+
+  /** Kills every process of the session, then removes its network, directory and cgroups. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.cgroup.killAll();
+    await this.cgroup.remove().catch(() => {});
+    try {
+      closeSync(this.netnsFd);
+    } catch {
+      // already closed
+    }
+    await unmount(this.dir);
+    await rm(this.dir, { recursive: true, force: true }).catch(() => {});
+    this.host.releaseUid(this.uid);
+  }
+
+  /** A byte stream to 127.0.0.1:port inside this session's network. */
+  openPreviewBridge(port: number): ChildProcess {
+    return spawnPreviewBridge(this.netnsPath, port, this.host.config.pythonPath);
+  }
+}
+
+export class SandboxHost {
+  private readonly freeUids: number[] = [];
+  private readonly launcher = launcherScript();
+  private readonly rootCgroup: CgroupSet;
+
+  readonly config: RunnerConfig;
+
+  private constructor(config: RunnerConfig) {
+    this.config = config;
+    const { firstSessionUid, limits } = config;
+    for (let offset = limits.maxSessions + config.spareSessions - 1; offset >= 0; offset--) this.freeUids.push(firstSessionUid + offset);
+    this.rootCgroup = new CgroupSet(config.cgroupRoot, config.cgroupName);
+  }
+
+  /** Checks the machine, sweeps leftovers of an earlier run, writes the /etc files. */
+  static async start(config: RunnerConfig): Promise<SandboxHost> {
+    const problems: string[] = [];
+    if (process.platform !== 'linux' || process.arch !== 'x64') problems.push(`the sandbox needs Linux on x86_64 (this is ${process.platform}/${process.arch})`);
+    if (process.getuid?.() !== 0) problems.push('the runner must start as root (it drops every sandbox to an unprivileged uid)');
+    for (const tool of ['/usr/bin/bwrap', '/usr/bin/nsenter', '/usr/bin/setpriv', '/usr/bin/unshare', '/usr/sbin/ip']) {
+      if (!existsSync(tool)) problems.push(`${tool} is missing (apt-get install -y bubblewrap util-linux iproute2)`);
+    }
+    if (!existsSync(config.pythonPath)) problems.push(`Python not found at ${config.pythonPath} (set RUNNER_PYTHON)`);
+    if (!existsSync(config.nodePath)) problems.push(`Node.js not found at ${config.nodePath} (set RUNNER_NODE)`);
+    if (!cgroupsAvailable(config.cgroupRoot)) problems.push(`cgroup v1 memory, pids and freezer controllers are not mounted under ${config.cgroupRoot}`);
+    if (problems.length) throw new SandboxUnavailableError(`Sandbox unavailable: ${problems.join('; ')}.`);
+
+    const host = new SandboxHost(config);
+    await host.sweepLeftovers();
+    for (const dir of [config.stateDir, `${config.stateDir}/sessions`, `${config.stateDir}/cells`, `${config.stateDir}/etc`]) {
+      await mkdir(dir, { recursive: true });
+      await chmod(dir, 0o711);
+    }
+    for (const [name, content] of Object.entries(ETC_FILES)) await writeFile(`${config.stateDir}/etc/${name}`, content, { mode: 0o644 });
+    await host.rootCgroup.create();
+    return host;
+  }
+
+  /** Kills and removes whatever an earlier runner left: cgroups, mounts, directories. */
+  private async sweepLeftovers(): Promise<void> {
+    if (existsSync(this.rootCgroup.path('pids'))) {
+      await this.rootCgroup.killAll();
+      for (const name of readdirSync(this.rootCgroup.path('pids'))) {
+        if (existsSync(this.rootCgroup.path('pids', name + '/cgroup.procs'))) await this.rootCgroup.child(name).remove().catch(() => {});
+      }
+    }
+    for (const mount of (await listMountsUnder(this.config.stateDir)).reverse()) await unmount(mount);
+    await rm(`${this.config.stateDir}/sessions`, { recursive: true, force: true }).catch(() => {});
+    await rm(`${this.config.stateDir}/cells`, { recursive: true, force: true }).catch(() => {});
+  }
+
+  releaseUid(uid: number): void {
+    this.freeUids.push(uid);
+  }
+
+  get description(): string {
+    return 'bubblewrap';
+  }
+
+  /** Creates a session's network, directory and cgroups. */
+  async createSession(): Promise<SessionEnvironment> {
+    const uid = this.freeUids.pop();
+    if (uid === undefined) throw new Error('no free session uid');
+    const id = newId('s');
+    const dir = `${this.config.stateDir}/sessions/${id}`;
+    const cgroup = this.rootCgroup.child(id);
+    let netnsFd: number | undefined;
+    try {
+      await mkdir(dir, { mode: 0o700 });
+      await mountTmpfs(dir, uid, this.config.limits.sessionDirBytes);
+      await cgroup.create();
+      await cgroup.setLimits({ memoryBytes: this.config.limits.memoryBytes, maxProcesses: this.config.limits.maxProcesses });
+      netnsFd = await createNetworkNamespace();
+      return new SessionEnvironment(this, id, uid, netnsFd, dir, cgroup);
+    } catch (error) {
+      if (netnsFd !== undefined) closeSync(netnsFd);
+      await cgroup.remove().catch(() => {});
+      await unmount(dir);
+      await rm(dir, { recursive: true, force: true }).catch(() => {});
+      this.freeUids.push(uid);
+      throw error;
+    }
+  }
+
+  async startSandbox(session: SessionEnvironment): Promise<PreparedSandbox> {
+    const id = newId('r');
+    const cellDir = `${this.config.stateDir}/cells/${id}`;
+    const cgroup = session.cgroup.child(id);
+    await mkdir(cellDir, { mode: 0o755 });
+    await chmod(cellDir, 0o755);
+    await cgroup.create();
+    const child = spawnSandbox({
+      plan: {
+        netnsPath: session.netnsPath,
+        uid: session.uid,
+        sessionDir: session.dir,
+        cellDir,
+        etcDir: `${this.config.stateDir}/etc`,
+        pythonPath: this.config.pythonPath,
+        nodePath: this.config.nodePath,
+        runTmpBytes: this.config.limits.runTmpBytes,
+        command: ['/bin/sh', '-c', this.launcher],
+      },
+      cgroupProcsFiles: cgroup.procsFiles(),
+      maxFileBytes: this.config.limits.maxFileBytes,
+    });
+    const exited = waitForExit(child);
+    child.stdin!.on('error', () => {});
+    let disposed = false;
+    return {
+      id,
+      child,
+      stdin: child.stdin!,
+      stdout: child.stdout!,
+      stderr: child.stderr!,
+      cgroup,
+      exited,
+      async launch(variant, code) {
+        await writeFile(`${cellDir}/${variant.fileName}`, code, { mode: 0o644 });
+        child.stdin!.write(`${variant.name}\n`);
+      },
+      async dispose() {
+        if (disposed) return;
+        disposed = true;
+        await cgroup.killAll();
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+        await cgroup.remove().catch(() => {});
+        await rm(cellDir, { recursive: true, force: true }).catch(() => {});
+      },
+    };
+  }
+}

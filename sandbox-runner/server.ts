@@ -1,0 +1,74 @@
+/**
+ * One Node process serving the built site (dist/) and the runner API, as `npm start` runs it.
+ */
+import { createServer, type Server } from 'node:http';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import sirv from 'sirv';
+import type { Logger } from 'pino';
+import { createRunnerHandler, type RunnerHandler } from './handler.ts';
+import type { RunnerConfigInput } from './config.ts';
+
+export interface StartServerOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Directory of the built site; null serves the API only. */
+  staticDir?: string | null;
+  config?: RunnerConfigInput;
+  logger?: Logger;
+  /** Serve the site without any runner (as a static host would). */
+  withoutRunner?: boolean;
+}
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  runner: RunnerHandler | null;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../dist', import.meta.url));
+
+export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const staticDir = options.staticDir === undefined ? DEFAULT_STATIC_DIR : options.staticDir;
+  const runner = options.withoutRunner ? null : await createRunnerHandler({ config: options.config, logger: options.logger });
+  const serveStatic = staticDir && existsSync(staticDir) ? sirv(staticDir, { dev: false, etag: true, extensions: ['html'] }) : null;
+  const server = createServer((req, res) => {
+    const notFound = () => {
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(staticDir ? 'Not found.\n' : 'This server only serves the runner API under /api.\n');
+    };
+    (runner ? runner.handle(req, res) : Promise.resolve(false))
+      .then((handled) => {
+        if (handled) return;
+        if (serveStatic) serveStatic(req, res, notFound);
+        else notFound();
+      })
+      .catch(() => {
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+  });
+  // Runs stream for minutes; do not cut long responses.
+  server.requestTimeout = 0;
+  server.headersTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 4321, host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    url,
+    server,
+    runner,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runner?.close();
+    },
+  };
+}

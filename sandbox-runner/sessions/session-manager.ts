@@ -1,0 +1,260 @@
+/**
+ * Sessions and their runs: creation (from a pool prepared ahead), concurrency limits, idle and
+ * lifetime expiry, stdin, stop, preview connections. Depends on the sandbox backend only through
+ * SandboxHost / SessionEnvironment / PreparedSandbox.
+ */
+import type { Logger } from 'pino';
+import type { ChildProcess } from 'node:child_process';
+import { Duplex } from 'node:stream';
+import type { RunnerConfig } from '../config.ts';
+import { resolveRunLimits } from '../config.ts';
+import { errors } from '../errors.ts';
+import { variantFor } from '../languages.ts';
+import type { ExitEvent, Language } from '../protocol.ts';
+import type { PreparedSandbox, SandboxHost, SessionEnvironment } from '../sandbox/sandbox-host.ts';
+import { Run, type EventSink } from './run.ts';
+
+export class Session {
+  readonly env: SessionEnvironment;
+  readonly createdAt = Date.now();
+  lastActivityAt = Date.now();
+  readonly runs = new Set<Run>();
+  /** Slots taken by runs being started (counted before any await). */
+  startingRuns = 0;
+  /** A sandbox started ahead, waiting for the next run. */
+  spareSandbox: Promise<PreparedSandbox> | null = null;
+  /** Ends with its first run (a run sent without a session). */
+  ephemeral = false;
+  ended = false;
+
+  constructor(env: SessionEnvironment) {
+    this.env = env;
+  }
+
+  get id(): string {
+    return this.env.id;
+  }
+
+  get activeRuns(): number {
+    return this.runs.size + this.startingRuns;
+  }
+}
+
+export interface StartRunRequest {
+  language: Language;
+  code: string;
+  session?: string;
+  stdin?: string;
+  timeoutMs?: number;
+}
+
+export class SessionManager {
+  private readonly sessions = new Map<string, Session>();
+  private readonly runs = new Map<string, Run>();
+  private readonly spareSessions: Array<Promise<Session>> = [];
+  private startingTotal = 0;
+  private pendingSessions = 0;
+  private closed = false;
+  private readonly sweeper: NodeJS.Timeout;
+  private readonly config: RunnerConfig;
+  private readonly host: SandboxHost;
+  private readonly log: Logger;
+
+  constructor(config: RunnerConfig, host: SandboxHost, log: Logger) {
+    this.config = config;
+    this.host = host;
+    this.log = log;
+    const interval = Math.max(50, Math.min(1_000, config.limits.sessionIdleMs / 4));
+    this.sweeper = setInterval(() => this.expireSessions(), interval).unref();
+    this.refillSpareSessions();
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  get runCount(): number {
+    return this.runs.size;
+  }
+
+  /** Creates a session (taken from the prepared pool when one is ready). */
+  async createSession(): Promise<Session> {
+    if (this.sessions.size + this.pendingSessions >= this.config.limits.maxSessions) throw errors.runnerBusy(`${this.config.limits.maxSessions} live sessions`);
+    this.pendingSessions++;
+    try {
+      const spare = this.spareSessions.shift();
+      this.refillSpareSessions();
+      const session = (await spare?.catch(() => undefined)) ?? (await this.prepareSession());
+      this.sessions.set(session.id, session);
+      session.lastActivityAt = Date.now();
+      return session;
+    } finally {
+      this.pendingSessions--;
+    }
+  }
+
+  private async prepareSession(): Promise<Session> {
+    let env: SessionEnvironment;
+    try {
+      env = await this.host.createSession();
+    } catch (error) {
+      this.log.error({ err: error }, 'creating a session failed');
+      throw errors.sandboxUnavailable(`a new session could not be created (${(error as Error).message}).`);
+    }
+    const session = new Session(env);
+    if (this.config.prewarm) this.prepareSpareSandbox(session);
+    return session;
+  }
+
+  private refillSpareSessions(): void {
+    if (this.closed) return;
+    while (this.spareSessions.length < this.config.spareSessions) {
+      const spare = this.prepareSession();
+      spare.catch(() => {
+        const index = this.spareSessions.indexOf(spare);
+        if (index >= 0) this.spareSessions.splice(index, 1);
+      });
+      this.spareSessions.push(spare);
+    }
+  }
+
+  private prepareSpareSandbox(session: Session): void {
+    if (session.ended || session.spareSandbox || this.closed) return;
+    const spare = session.env.prepareSandbox();
+    spare.catch((error) => this.log.warn({ err: error, session: session.id }, 'preparing a sandbox failed'));
+    session.spareSandbox = spare;
+  }
+
+  getSession(id: string): Session {
+    const session = this.sessions.get(id);
+    if (!session || session.ended) throw errors.sessionNotFound(id);
+    session.lastActivityAt = Date.now();
+    return session;
+  }
+
+  getRun(id: string): Run {
+    const run = this.runs.get(id);
+    if (!run) throw errors.runNotFound(id);
+    const session = this.sessions.get(run.sessionId);
+    if (session) session.lastActivityAt = Date.now();
+    return run;
+  }
+
+  /**
+   * Starts a run. Throws a RunnerError (busy, not found, sandbox unavailable) before anything
+   * starts; after that, every outcome arrives through the sink, ending with one exit event.
+   */
+  async startRun(request: StartRunRequest, sink: EventSink): Promise<Run> {
+    const limits = resolveRunLimits(this.config.limits, request);
+    if ('error' in limits) throw errors.badRequest(limits.error);
+    // Count slots before any await, or a burst slips past the limits.
+    const existing = request.session !== undefined ? this.getSession(request.session) : undefined;
+    if (existing && existing.activeRuns >= this.config.limits.maxRunsPerSession) throw errors.sessionBusy(this.config.limits.maxRunsPerSession);
+    if (this.runs.size + this.startingTotal >= this.config.limits.maxRunsTotal) throw errors.runnerBusy(`${this.config.limits.maxRunsTotal} runs at once`);
+    this.startingTotal++;
+    if (existing) existing.startingRuns++;
+    let session = existing;
+    try {
+      if (!session) {
+        session = await this.createSession();
+        session.ephemeral = true;
+      }
+      const sandbox = await this.takeSandbox(session);
+      const run = new Run({ sessionId: session.id, sandbox, limits, sink, variant: variantFor(request.language, request.code), code: request.code, stdin: request.stdin });
+      this.runs.set(run.id, run);
+      session.runs.add(run);
+      sink({ type: 'start', run: run.id, session: session.id });
+      void this.afterRun(session, run, request.language);
+      return run;
+    } catch (error) {
+      if (session?.ephemeral) void this.endSession(session.id);
+      throw error;
+    } finally {
+      this.startingTotal--;
+      if (existing) existing.startingRuns--;
+    }
+  }
+
+  private async takeSandbox(session: Session): Promise<PreparedSandbox> {
+    const spare = session.spareSandbox;
+    session.spareSandbox = null;
+    try {
+      const sandbox = (await spare?.catch(() => null)) ?? (await session.env.prepareSandbox());
+      if (sandbox.child.exitCode !== null || sandbox.child.signalCode !== null) return await session.env.prepareSandbox();
+      return sandbox;
+    } catch (error) {
+      this.log.error({ err: error, session: session.id }, 'starting a sandbox failed');
+      throw errors.sandboxUnavailable(`the sandbox could not start (${(error as Error).message}).`);
+    }
+  }
+
+  private async afterRun(session: Session, run: Run, language: Language): Promise<void> {
+    // Prepare the next sandbox once this run has had a moment to start (two cores here: a
+    // sandbox set up at the same instant would slow this run's interpreter start-up).
+    const refill = setTimeout(() => this.prepareSpareSandbox(session), 150);
+    let exit: ExitEvent | undefined;
+    try {
+      exit = await run.finished;
+    } finally {
+      clearTimeout(refill);
+      this.runs.delete(run.id);
+      session.runs.delete(run);
+      session.lastActivityAt = Date.now();
+      this.log.info({ run: run.id, session: session.id, language, reason: exit?.reason, code: exit?.code, signal: exit?.signal, durationMs: exit?.durationMs }, 'run ended');
+      if (session.ephemeral) await this.endSession(session.id);
+      else if (!session.ended) this.prepareSpareSandbox(session);
+    }
+  }
+
+  /** Ends a session: every run in it ends with reason session-ended, then all is removed. */
+  async endSession(id: string): Promise<void> {
+    const session = this.sessions.get(id);
+    if (!session || session.ended) throw errors.sessionNotFound(id);
+    session.ended = true;
+    this.sessions.delete(id);
+    for (const run of session.runs) run.stop('session-ended');
+    await Promise.allSettled([...session.runs].map((run) => run.finished));
+    const spare = session.spareSandbox;
+    session.spareSandbox = null;
+    await spare?.then((sandbox) => sandbox.dispose()).catch(() => {});
+    await session.env.dispose();
+  }
+
+  private expireSessions(): void {
+    const now = Date.now();
+    const { sessionIdleMs, sessionLifetimeMs } = this.config.limits;
+    for (const session of this.sessions.values()) {
+      const idle = session.runs.size === 0 && now - session.lastActivityAt > sessionIdleMs;
+      if (idle || now - session.createdAt > sessionLifetimeMs) {
+        this.log.info({ session: session.id, why: idle ? 'idle' : 'lifetime' }, 'session expired');
+        void this.endSession(session.id).catch(() => {});
+      }
+    }
+  }
+
+  /** A byte stream to 127.0.0.1:port inside the session's network, for the preview. */
+  openPreviewConnection(sessionId: string, port: number): Duplex {
+    const session = this.getSession(sessionId);
+    const bridge: ChildProcess = session.env.openPreviewBridge(port);
+    const stream = Duplex.from({ readable: bridge.stdout!, writable: bridge.stdin! });
+    const end = () => bridge.kill('SIGKILL');
+    stream.on('close', end);
+    stream.on('error', end);
+    bridge.stdin!.on('error', () => {});
+    return stream;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.sweeper);
+    const spares = this.spareSessions.splice(0);
+    await Promise.allSettled([...this.sessions.keys()].map((id) => this.endSession(id)));
+    await Promise.allSettled(spares.map(async (spare) => {
+      const session = await spare;
+      session.ended = true;
+      const sandbox = session.spareSandbox;
+      await sandbox?.then((s) => s.dispose()).catch(() => {});
+      await session.env.dispose();
+    }));
+  }
+}
