@@ -164,6 +164,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 async function proxyPreview(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, sessionId: string, port: number, path: string): Promise<void> {
   if (port < 1 || port > 65535) throw errors.badRequest(`Port ${port} is out of range; use 1-65535.`);
   const sessions = manager(ctx);
+  sessions.getSession(sessionId);
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
   headers.host = `127.0.0.1:${port}`;

@@ -1,0 +1,200 @@
+/**
+ * Shared helpers for the runner's integration and exploit suites: a real runner (real
+ * bubblewrap, real cgroups) on a random loopback port, a client for the v1 API, and checks that
+ * nothing was left behind.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import { startServer, type RunningServer } from '../../sandbox-runner/server.ts';
+import type { RunnerConfigInput } from '../../sandbox-runner/config.ts';
+import type { ExitEvent, RunEvent, RunRequest } from '../../sandbox-runner/protocol.ts';
+
+export const TEST_STATE_DIR = '/run/socket-workbook-test';
+export const TEST_CGROUP = 'socket-workbook-test';
+
+/** A runner with its own state directory and cgroup, so tests never touch a live one. */
+export async function startTestRunner(config: RunnerConfigInput = {}): Promise<RunningServer> {
+  return startServer({
+    port: 0,
+    staticDir: null,
+    config: { stateDir: TEST_STATE_DIR, cgroupName: TEST_CGROUP, firstSessionUid: 300_000, logLevel: 'silent', spareSessions: 1, ...config },
+  });
+}
+
+export interface RunResult {
+  events: RunEvent[];
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr in arrival order. */
+  output: string;
+  exit: ExitEvent;
+  runId: string;
+  sessionId: string;
+}
+
+export async function api(base: string, method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(base + path, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+export async function createSession(base: string): Promise<string> {
+  const response = await api(base, 'POST', '/api/sessions');
+  expect(response.status).toBe(201);
+  return ((await response.json()) as { id: string }).id;
+}
+
+/** Reads an NDJSON run stream event by event. */
+export async function* readEvents(response: Response): AsyncGenerator<RunEvent> {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let newline: number;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      if (line) yield JSON.parse(line) as RunEvent;
+    }
+  }
+}
+
+/** Runs code to completion and collects its events. */
+export async function run(base: string, request: RunRequest, onEvent?: (event: RunEvent) => void | Promise<void>): Promise<RunResult> {
+  const response = await api(base, 'POST', '/api/run', request);
+  if (response.status !== 200) throw new Error(`run answered ${response.status}: ${await response.text()}`);
+  expect(response.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
+  const events: RunEvent[] = [];
+  for await (const event of readEvents(response)) {
+    events.push(event);
+    await onEvent?.(event);
+  }
+  return summarize(events);
+}
+
+export function summarize(events: RunEvent[]): RunResult {
+  const start = events[0];
+  const exit = events.at(-1);
+  if (start?.type !== 'start') throw new Error(`first event is not start: ${JSON.stringify(start)}`);
+  if (exit?.type !== 'exit') throw new Error(`last event is not exit: ${JSON.stringify(events.slice(-3))}`);
+  let stdout = '';
+  let stderr = '';
+  let output = '';
+  for (const event of events) {
+    if (event.type === 'stdout') stdout += event.data;
+    if (event.type === 'stderr') stderr += event.data;
+    if (event.type === 'stdout' || event.type === 'stderr') output += event.data;
+  }
+  return { events, stdout, stderr, output, exit, runId: start.run, sessionId: start.session };
+}
+
+/** Starts a run and returns as soon as the predicate holds on its output (e.g. a server is up). */
+export async function startBackground(base: string, request: RunRequest, ready: (output: string) => boolean, timeoutMs = 10_000) {
+  const controller = new AbortController();
+  const response = await fetch(base + '/api/run', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request), signal: controller.signal });
+  expect(response.status).toBe(200);
+  const events: RunEvent[] = [];
+  const iterator = readEvents(response);
+  let output = '';
+  const deadline = Date.now() + timeoutMs;
+  const done = (async () => {
+    for await (const event of iterator) {
+      events.push(event);
+      if (event.type === 'stdout' || event.type === 'stderr') output += event.data;
+    }
+    return summarize(events);
+  })();
+  done.catch(() => {});
+  while (!ready(output)) {
+    if (Date.now() > deadline) throw new Error(`background run not ready in ${timeoutMs} ms; output so far: ${JSON.stringify(output)}; events: ${JSON.stringify(events)}`);
+    if (events.at(-1)?.type === 'exit') throw new Error(`background run ended before it was ready: ${JSON.stringify(events)}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const start = events[0] as Extract<RunEvent, { type: 'start' }>;
+  return { runId: start.run, sessionId: start.session, done, abort: () => controller.abort(), output: () => output };
+}
+
+/** /api/health answers 200 within the given time. */
+export async function expectHealthyWithin(base: string, ms: number): Promise<void> {
+  const started = performance.now();
+  const response = await fetch(base + '/api/health', { signal: AbortSignal.timeout(ms * 4) });
+  const elapsed = performance.now() - started;
+  expect(response.status).toBe(200);
+  expect(elapsed, `health took ${elapsed.toFixed(0)} ms`).toBeLessThan(ms);
+}
+
+const CGROUP_CONTROLLERS = ['memory', 'pids', 'freezer'];
+
+/** Names of session cgroups and session directories that still exist. */
+export function leftovers(): { cgroups: string[]; dirs: string[] } {
+  const cgroups: string[] = [];
+  for (const controller of CGROUP_CONTROLLERS) {
+    const dir = `/sys/fs/cgroup/${controller}/${TEST_CGROUP}`;
+    if (existsSync(dir)) for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) cgroups.push(`${controller}/${entry.name}`);
+  }
+  const dirs: string[] = [];
+  for (const sub of ['sessions', 'cells']) {
+    const dir = `${TEST_STATE_DIR}/${sub}`;
+    if (existsSync(dir)) for (const entry of readdirSync(dir)) dirs.push(`${sub}/${entry}`);
+  }
+  return { cgroups, dirs };
+}
+
+/** Processes running as a session uid (the test runner's uids start at 300000). */
+export function sandboxProcesses(): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
+      // A zombie has ended; reaping it is the container init's job, not the runner's.
+      if (/^State:\s+Z/m.test(status)) continue;
+      if (uid >= 300_000 && uid < 400_000) found.push(`${pid} uid=${uid} ${/^Name:\s+(.*)$/m.exec(status)?.[1]}`);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+function processesInCgroup(name: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(`/${name}`)) found.push(pid);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+/** Waits until a session has left nothing: no process, no cgroup, no directory. */
+export async function expectSessionGone(sessionId: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const cgroups = CGROUP_CONTROLLERS.filter((controller) => existsSync(`/sys/fs/cgroup/${controller}/${TEST_CGROUP}/${sessionId}`));
+    const dir = existsSync(`${TEST_STATE_DIR}/sessions/${sessionId}`);
+    const processes = processesInCgroup(sessionId);
+    if (!cgroups.length && !dir && !processes.length) return;
+    if (Date.now() > deadline) throw new Error(`session ${sessionId} left behind: cgroups ${cgroups}, dir ${dir}, processes ${processes}`);
+    await sleep(50);
+  }
+}
+
+/** After runner.close(): nothing of any session remains (processes get a moment to die). */
+export async function expectAllClean(): Promise<void> {
+  expect(leftovers()).toEqual({ cgroups: [], dirs: [] });
+  const deadline = Date.now() + 3_000;
+  while (sandboxProcesses().length && Date.now() < deadline) await sleep(50);
+  expect(sandboxProcesses()).toEqual([]);
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
