@@ -44,6 +44,7 @@ function requireObject(body: unknown): asserts body is Record<string, unknown> {
 
 export function parseRunRequest(body: unknown, limits: Limits): StartRunRequest {
   requireObject(body);
+  if (body.language === undefined) throw errors.badRequest(`language is missing; use one of: ${LANGUAGES.join(', ')}.`);
   const parsed = runRequestSchema.safeParse(body);
   if (!parsed.success) throw errors.badRequest(`Bad run request: ${firstProblem(parsed.error)}.`);
   const { language, code, session, stdin, timeoutMs } = parsed.data;
@@ -60,7 +61,7 @@ export function parseRunRequest(body: unknown, limits: Limits): StartRunRequest 
 export function parseStdinRequest(body: unknown, limits: Limits): { data: string } | { eof: true } {
   requireObject(body);
   const parsed = stdinRequestSchema.safeParse(body);
-  if (!parsed.success) throw errors.badRequest(`Bad stdin request: ${firstProblem(parsed.error)}.`);
+  if (!parsed.success) throw errors.badRequest(`Bad stdin request (${firstProblem(parsed.error)}): send {"data": "text"} or {"eof": true}.`);
   if ('data' in parsed.data) {
     const bytes = Buffer.byteLength(parsed.data.data);
     if (bytes > limits.maxStdinBytes) throw errors.tooLarge('data', bytes, limits.maxStdinBytes);
