@@ -1,0 +1,57 @@
+// @ts-check
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'astro/config';
+import starlight from '@astrojs/starlight';
+import { unified } from '@astrojs/markdown-remark';
+import { remarkCells } from './src/cells/remark-cells.ts';
+import { remarkContentPath } from './src/cells/remark-content-path.ts';
+import { runnerDevIntegration } from './src/integrations/runner-dev.ts';
+import { buildSidebar, contentDir } from './src/site/sidebar.ts';
+import { LOCALES } from './src/i18n/locales.ts';
+
+// Chapters live in the top-level `content/` folder (see docs/site.md); WORKBOOK_CONTENT_DIR
+// points the site at another folder (the end-to-end fixture, or another lesson set).
+const chaptersDir = contentDir();
+
+export default defineConfig({
+  output: 'static',
+  outDir: './dist',
+  trailingSlash: 'always',
+  // Starlight's language switcher and site title link to the locale roots; the chapters start
+  // at the overview, so the roots are static redirects to it.
+  redirects: {
+    '/zh': '/zh/overview/',
+    '/en': '/en/overview/',
+  },
+  markdown: {
+    // Astro 7 defaults to the Sätteri engine, which does not run remark plugins; the cell
+    // plugin is a remark plugin shared with the content check, so MDX goes through unified.
+    processor: unified({
+      remarkPlugins: [
+        [remarkCells, { contentDir: chaptersDir }],
+        // Last of ours, before Starlight's: lets Starlight tell each chapter's language.
+        [remarkContentPath, { contentDir: chaptersDir, docsDir: fileURLToPath(new URL('./src/content/docs', import.meta.url)) }],
+      ],
+    }),
+  },
+  integrations: [
+    starlight({
+      title: { en: 'Socket Workbook', 'zh-CN': 'Socket 练习册' },
+      description: 'An interactive workbook on network sockets: every example runs.',
+      defaultLocale: 'zh',
+      locales: Object.fromEntries(LOCALES.map((l) => [l.id, { label: l.label, lang: l.lang }])),
+      sidebar: buildSidebar(chaptersDir),
+      markdown: { processedDirs: [chaptersDir] },
+      customCss: ['./src/styles/cells.css'],
+      components: {
+        MarkdownContent: './src/components/MarkdownContent.astro',
+      },
+      // Pagefind (search) and the dark/light theme switch are Starlight defaults, kept on.
+      pagefind: true,
+    }),
+    runnerDevIntegration(),
+  ],
+  vite: {
+    worker: { format: 'es' },
+  },
+});

@@ -1,0 +1,547 @@
+/**
+ * `<workbook-cell>`: the browser side of a runnable cell. The build renders its markup (see
+ * src/cells/remark-cells.ts); this element wires the controls: Run / Stop / Reset / Copy, the
+ * language tabs, the stdin box, the preview pane, the keyboard shortcuts, and the switch from the
+ * highlighted code to Monaco when the reader starts editing.
+ *
+ * A cell is `idle` or `running`; a new Run while running stops the old run first. Each run has
+ * its own AbortController, so nothing of an old run writes into the cell after it ends.
+ */
+import type { ExitEvent, Language, RunEvent } from '../../sandbox-runner/protocol.ts';
+import { OutputView } from './output-view.ts';
+import { RunnerError, runner } from './runner-client.ts';
+import { t } from './page-strings.ts';
+import type { EditorHandle } from './editor.ts';
+
+type CellState = 'idle' | 'starting' | 'running';
+
+interface Variant {
+  id: string;
+  panel: HTMLElement;
+  language: Language;
+  original: string;
+  editor?: EditorHandle;
+  editorLoading?: Promise<void>;
+}
+
+interface ActiveRun {
+  variant: Variant;
+  abort: AbortController;
+  runId?: string;
+  /** Resolves when the run has ended (whatever the reason). */
+  done: Promise<void>;
+  /** Resolves on the first output or after a short grace, for clients that need this server. */
+  ready: Promise<void>;
+  stdinOpen: boolean;
+}
+
+/** Same heuristic as the build's (remark-cells.ts), applied to the code as edited. */
+function readsStdin(language: string, code: string): boolean {
+  if (language === 'python') return /\binput\s*\(|\bsys\.stdin\b|\bfileinput\b/.test(code);
+  return /\bprocess\.stdin\b|\breadline\b|\/dev\/stdin/.test(code);
+}
+
+/** Line and column (1-based) of a DOM point inside Expressive Code's rendered lines. */
+function positionInCode(code: HTMLElement, node: Node | null, offset: number): { lineNumber: number; column: number } {
+  const lines = [...code.querySelectorAll<HTMLElement>('.ec-line')];
+  const element = node instanceof Element ? node : node?.parentElement;
+  const line = element?.closest<HTMLElement>('.ec-line');
+  const index = line ? lines.indexOf(line) : -1;
+  if (!line || index < 0 || !node) return { lineNumber: 1, column: 1 };
+  const text = line.querySelector('.code') ?? line;
+  const range = document.createRange();
+  range.selectNodeContents(text);
+  try {
+    range.setEnd(node, offset);
+  } catch {
+    return { lineNumber: index + 1, column: 1 };
+  }
+  return { lineNumber: index + 1, column: range.toString().length + 1 };
+}
+
+function caretFromPoint(x: number, y: number): { node: Node; offset: number } | null {
+  const doc = document as Document & {
+    caretPositionFromPoint?: (x: number, y: number) => { offsetNode: Node; offset: number } | null;
+    caretRangeFromPoint?: (x: number, y: number) => Range | null;
+  };
+  const position = doc.caretPositionFromPoint?.(x, y);
+  if (position) return { node: position.offsetNode, offset: position.offset };
+  const range = doc.caretRangeFromPoint?.(x, y);
+  return range ? { node: range.startContainer, offset: range.startOffset } : null;
+}
+
+function formatExit(exit: ExitEvent): string {
+  let reason: string;
+  if (exit.reason === 'exit') reason = exit.signal ? t('exit.signal', { signal: exit.signal }) : t('exit.exit', { code: exit.code ?? '?' });
+  else reason = t(`exit.${exit.reason}`);
+  return `${reason} · ${t('exit.duration', { ms: Math.round(exit.durationMs) })}`;
+}
+
+/** Grace before a client runs against a server that printed nothing yet. */
+const SERVER_GRACE_MS = 800;
+
+export class WorkbookCell extends HTMLElement {
+  private variants: Variant[] = [];
+  private active!: Variant;
+  private state: CellState = 'idle';
+  private run: ActiveRun | null = null;
+  private output!: OutputView;
+  private available = false;
+
+  private get $() {
+    const q = <T extends HTMLElement>(selector: string) => this.querySelector<T>(selector);
+    return {
+      actions: q<HTMLElement>('.wb-actions')!,
+      runButton: q<HTMLButtonElement>('[data-action="run"]')!,
+      stopButton: q<HTMLButtonElement>('[data-action="stop"]')!,
+      copyButton: q<HTMLButtonElement>('[data-action="copy"]')!,
+      result: q<HTMLElement>('.wb-result')!,
+      exit: q<HTMLElement>('.wb-exit')!,
+      stdinBox: q<HTMLElement>('.wb-stdin'),
+      stdinInput: q<HTMLTextAreaElement>('.wb-stdin-input'),
+      sendButton: q<HTMLButtonElement>('[data-action="send"]'),
+      eofButton: q<HTMLButtonElement>('[data-action="eof"]'),
+      preview: q<HTMLElement>('.wb-preview'),
+    };
+  }
+
+  connectedCallback(): void {
+    if (this.variants.length) return;
+    this.variants = [...this.querySelectorAll<HTMLElement>('.wb-panel')].map((panel) => ({
+      id: panel.dataset.variantId!,
+      panel,
+      language: panel.dataset.language as Language,
+      original: panel.dataset.code ?? '',
+    }));
+    this.active = this.variants.find((variant) => !variant.panel.hidden) ?? this.variants[0];
+    this.output = new OutputView(this.querySelector<HTMLElement>('.wb-output')!);
+    const $ = this.$;
+    $.actions.hidden = false;
+    this.dataset.state = 'idle';
+    this.updateStdinBox();
+
+    this.addEventListener('click', (event) => this.onClick(event));
+    this.addEventListener('keydown', (event) => this.onKeydown(event));
+    for (const variant of this.variants) this.prepareCode(variant);
+    this.querySelector('.wb-tabs')?.addEventListener('keydown', (event) => this.onTabKey(event as KeyboardEvent));
+    runner.addEventListener('session-reset', () => this.clearPreview());
+
+    $.runButton.disabled = true;
+    void runner.health().then((health) => {
+      this.available = Boolean(health);
+      this.dataset.runner = health ? 'ready' : 'unavailable';
+      this.$.runButton.disabled = !health;
+      if (health && this.$.preview) this.$.preview.hidden = false;
+    });
+  }
+
+  /** Ids of this cell's variants (a group's tabs). */
+  get variantIds(): string[] {
+    return this.variants.map((variant) => variant.id);
+  }
+
+  get isRunning(): boolean {
+    return this.state !== 'idle';
+  }
+
+  /** Resolves once this cell's current run is ready for clients (first output or a grace). */
+  get ready(): Promise<void> {
+    return this.run?.ready ?? Promise.resolve();
+  }
+
+  // ----- code and editor -------------------------------------------------------------------
+
+  private codeOf(variant: Variant): string {
+    return variant.editor?.getValue() ?? variant.original;
+  }
+
+  private prepareCode(variant: Variant): void {
+    const code = variant.panel.querySelector<HTMLElement>('.wb-code')!;
+    code.tabIndex = 0;
+    code.setAttribute('aria-keyshortcuts', 'Enter');
+    code.addEventListener('pointerdown', (event) => {
+      if (variant.editor || variant.editorLoading || event.button !== 0) return;
+      if ((event.target as Element).closest('button')) return;
+      const caret = caretFromPoint(event.clientX, event.clientY);
+      const position = caret ? positionInCode(code, caret.node, caret.offset) : { lineNumber: 1, column: 1 };
+      event.preventDefault();
+      void this.openEditor(variant, position);
+    });
+    code.addEventListener('keydown', (event) => {
+      if (variant.editor || variant.editorLoading || event.target !== code) return;
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
+      const typed = event.key.length === 1 ? event.key : undefined;
+      if (!typed && event.key !== 'Enter') return;
+      if (event.key === 'Enter' && event.shiftKey) return;
+      event.preventDefault();
+      void this.openEditor(variant, { lineNumber: 1, column: 1 }, typed);
+    });
+  }
+
+  /** Replaces the highlighted code with Monaco, caret where the reader clicked. */
+  private openEditor(variant: Variant, position: { lineNumber: number; column: number }, typed?: string): Promise<void> {
+    if (variant.editorLoading) return variant.editorLoading;
+    const code = variant.panel.querySelector<HTMLElement>('.wb-code')!;
+    const highlighted = code.querySelector<HTMLElement>('.expressive-code') ?? code.firstElementChild as HTMLElement;
+    code.setAttribute('aria-busy', 'true');
+    code.dataset.loading = t('cell.editor.loading');
+    variant.editorLoading = import('./editor.ts')
+      .then(({ createEditor }) => {
+        const host = document.createElement('div');
+        host.className = 'wb-editor';
+        const height = highlighted?.getBoundingClientRect().height;
+        if (height) host.style.height = `${height}px`;
+        code.append(host);
+        highlighted.hidden = true;
+        code.removeAttribute('tabindex');
+        variant.editor = createEditor(host, {
+          code: variant.original,
+          language: variant.language,
+          position,
+          typed,
+          ariaLabel: code.getAttribute('aria-label') ?? variant.id,
+          onRun: () => void this.start(),
+          onRunAndNext: () => this.runAndNext(),
+          onStop: () => void this.stop(),
+        });
+        this.dataset.editing = 'true';
+      })
+      .catch((error: Error) => {
+        variant.editorLoading = undefined;
+        this.output.appendNote(error.message);
+      })
+      .finally(() => {
+        code.removeAttribute('aria-busy');
+        delete code.dataset.loading;
+      });
+    return variant.editorLoading;
+  }
+
+  // ----- events ----------------------------------------------------------------------------
+
+  private onClick(event: MouseEvent): void {
+    const target = (event.target as Element).closest<HTMLElement>('[data-action], [role="tab"]');
+    if (!target || !this.contains(target)) return;
+    if (target.getAttribute('role') === 'tab') return this.selectVariant(target.dataset.variant!, true);
+    switch (target.dataset.action) {
+      case 'run': return void this.start();
+      case 'stop': return void this.stop();
+      case 'reset': return void this.reset();
+      case 'copy': return void this.copy();
+      case 'send': return void this.sendLine();
+      case 'eof': return void this.sendEof();
+      case 'reload': return this.reloadPreview();
+    }
+  }
+
+  private onKeydown(event: KeyboardEvent): void {
+    const target = event.target as HTMLElement;
+    const inStdin = target === this.$.stdinInput;
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      void this.start();
+    } else if (event.key === 'Enter' && event.shiftKey && !inStdin) {
+      event.preventDefault();
+      this.runAndNext();
+    } else if (event.key === 'Escape' && this.isRunning) {
+      event.preventDefault();
+      void this.stop();
+    } else if (inStdin && event.key === 'Enter' && !event.shiftKey && this.run?.stdinOpen) {
+      event.preventDefault();
+      void this.sendLine();
+    } else if (inStdin && event.key === 'd' && event.ctrlKey && this.run?.stdinOpen) {
+      event.preventDefault();
+      void this.sendEof();
+    }
+  }
+
+  private onTabKey(event: KeyboardEvent): void {
+    const keys: Record<string, number> = { ArrowRight: 1, ArrowLeft: -1, Home: -Infinity, End: Infinity };
+    if (!(event.key in keys)) return;
+    event.preventDefault();
+    const index = this.variants.indexOf(this.active);
+    const step = keys[event.key];
+    const next = Number.isFinite(step)
+      ? (index + step + this.variants.length) % this.variants.length
+      : step < 0 ? 0 : this.variants.length - 1;
+    this.selectVariant(this.variants[next].id, true);
+  }
+
+  /** Shows one tab; runs keep going in the background and stay with their variant. */
+  selectVariant(id: string, focusTab = false): void {
+    const variant = this.variants.find((candidate) => candidate.id === id);
+    if (!variant) return;
+    this.active = variant;
+    for (const other of this.variants) {
+      const selected = other === variant;
+      other.panel.hidden = !selected;
+      const tab = this.querySelector<HTMLElement>(`[role="tab"][data-variant="${other.id}"]`);
+      tab?.setAttribute('aria-selected', String(selected));
+      if (tab) tab.tabIndex = selected ? 0 : -1;
+      if (selected && focusTab) tab?.focus();
+    }
+    this.dataset.cellId = variant.id;
+    this.updateStdinBox();
+  }
+
+  private updateStdinBox(): void {
+    const { stdinBox, stdinInput } = this.$;
+    if (!stdinBox || !stdinInput) return;
+    const panel = this.active.panel;
+    const wants = panel.dataset.stdin !== undefined || readsStdin(this.active.language, this.codeOf(this.active));
+    stdinBox.hidden = !wants;
+    if (!this.isRunning && panel.dataset.stdin !== undefined && stdinInput.dataset.touched !== 'true') {
+      stdinInput.value = panel.dataset.stdin;
+    }
+    if (!stdinInput.dataset.wired) {
+      stdinInput.dataset.wired = 'true';
+      stdinInput.addEventListener('input', () => (stdinInput.dataset.touched = 'true'));
+    }
+  }
+
+  private runAndNext(): void {
+    void this.start();
+    const cells = [...document.querySelectorAll<HTMLElement>('workbook-cell')];
+    const next = cells[cells.indexOf(this) + 1];
+    const target = next?.querySelector<HTMLElement>('.wb-panel:not([hidden]) .wb-code[tabindex]') ?? next?.querySelector<HTMLElement>('[data-action="run"]');
+    if (target) {
+      target.focus();
+      target.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+    }
+  }
+
+  // ----- running ---------------------------------------------------------------------------
+
+  /** Runs the visible variant (stopping a run in progress first). */
+  async start(variant: Variant = this.active): Promise<void> {
+    if (!this.available) return;
+    if (this.run) await this.stop();
+    const $ = this.$;
+    const panel = variant.panel;
+    const code = this.codeOf(variant);
+    const abort = new AbortController();
+    let markReady!: () => void;
+    let finish!: () => void;
+    const run: ActiveRun = {
+      variant,
+      abort,
+      stdinOpen: false,
+      ready: new Promise<void>((resolve) => (markReady = resolve)),
+      done: new Promise<void>((resolve) => (finish = resolve)),
+    };
+    this.run = run;
+    this.setState('starting');
+    this.output.clear();
+    $.exit.textContent = t('cell.status.starting');
+    $.result.hidden = false;
+    panel.querySelector<HTMLElement>('.wb-expected')?.setAttribute('hidden', '');
+
+    const needs = panel.dataset.needs;
+    if (needs) await this.startNeededServer(needs);
+    if (this.run !== run) return finish();
+
+    const interactive = panel.dataset.stdin !== undefined || readsStdin(variant.language, code);
+    const timeoutMs = panel.dataset.timeoutMs ? Number(panel.dataset.timeoutMs) : undefined;
+    const previewPort = panel.dataset.previewPort ? Number(panel.dataset.previewPort) : undefined;
+    const graceTimer = window.setTimeout(markReady, SERVER_GRACE_MS);
+
+    try {
+      const exit = await runner.run({
+        language: variant.language,
+        code,
+        // A program that does not read input gets EOF at once; one that does keeps stdin open.
+        stdin: interactive ? undefined : '',
+        timeoutMs,
+        signal: abort.signal,
+        onEvent: (event) => {
+          if (this.run !== run) return;
+          this.onRunEvent(run, event, interactive, previewPort, markReady);
+        },
+      });
+      if (this.run === run) $.exit.textContent = formatExit(exit);
+      this.dataset.exitReason = exit.reason;
+    } catch (error) {
+      if (this.run === run && !abort.signal.aborted) {
+        const message = error instanceof RunnerError && error.status === 429 ? t('runner.busy') : t('runner.error', { message: (error as Error).message });
+        this.output.appendNote(message);
+        $.exit.textContent = '';
+      }
+    } finally {
+      window.clearTimeout(graceTimer);
+      markReady();
+      if (this.run === run) {
+        this.run = null;
+        this.setState('idle');
+      }
+      finish();
+    }
+  }
+
+  private onRunEvent(run: ActiveRun, event: RunEvent, interactive: boolean, previewPort: number | undefined, markReady: () => void): void {
+    const $ = this.$;
+    switch (event.type) {
+      case 'start': {
+        run.runId = event.run;
+        this.setState('running');
+        $.exit.textContent = t('cell.status.running');
+        if (interactive) {
+          run.stdinOpen = true;
+          this.setStdinEnabled(true);
+          const pending = $.stdinInput?.value ?? '';
+          if (pending && $.stdinInput) {
+            $.stdinInput.value = '';
+            const data = pending.endsWith('\n') ? pending : `${pending}\n`;
+            this.output.appendEcho(data);
+            void runner.sendStdin(event.run, { data });
+          }
+        }
+        if (previewPort) window.setTimeout(() => void this.showPreview(previewPort), SERVER_GRACE_MS);
+        break;
+      }
+      case 'stdout':
+      case 'stderr':
+        this.output.append(event.type, event.data);
+        markReady();
+        break;
+      case 'exit':
+        run.stdinOpen = false;
+        this.setStdinEnabled(false);
+        break;
+    }
+  }
+
+  /** Starts the server cell this cell needs, unless it (or its group) is already running. */
+  private async startNeededServer(id: string): Promise<void> {
+    const server = [...document.querySelectorAll<WorkbookCell>('workbook-cell')].find((cell) => cell.variantIds?.includes(id));
+    if (!server || server === this) return;
+    if (!server.isRunning) {
+      server.selectVariant(id);
+      void server.start();
+      // Let the server's run register before waiting on it.
+      await Promise.resolve();
+    }
+    await server.ready;
+  }
+
+  async stop(): Promise<void> {
+    const run = this.run;
+    if (!run) return;
+    if (run.runId) {
+      await runner.stop(run.runId);
+      // The exit event (reason `stopped`) ends the stream; close it ourselves if it lingers.
+      const lingering = window.setTimeout(() => run.abort.abort(), 2000);
+      await run.done;
+      window.clearTimeout(lingering);
+    } else {
+      run.abort.abort();
+      await run.done;
+    }
+  }
+
+  private setState(state: CellState): void {
+    this.state = state;
+    this.dataset.state = state;
+    const $ = this.$;
+    $.stopButton.disabled = state === 'idle';
+    $.runButton.setAttribute('aria-busy', String(state !== 'idle'));
+  }
+
+  private setStdinEnabled(enabled: boolean): void {
+    const $ = this.$;
+    if ($.sendButton) $.sendButton.disabled = !enabled;
+    if ($.eofButton) $.eofButton.disabled = !enabled;
+  }
+
+  private async sendLine(): Promise<void> {
+    const run = this.run;
+    const input = this.$.stdinInput;
+    if (!run?.runId || !run.stdinOpen || !input) return;
+    const line = input.value;
+    input.value = '';
+    this.output.appendEcho(line.endsWith('\n') ? line : `${line}\n`);
+    await runner.sendStdin(run.runId, { data: line.endsWith('\n') ? line : `${line}\n` });
+  }
+
+  private async sendEof(): Promise<void> {
+    const run = this.run;
+    if (!run?.runId || !run.stdinOpen) return;
+    run.stdinOpen = false;
+    this.setStdinEnabled(false);
+    await runner.sendStdin(run.runId, { eof: true });
+  }
+
+  // ----- reset, copy, preview --------------------------------------------------------------
+
+  private async reset(): Promise<void> {
+    await this.stop();
+    const variant = this.active;
+    variant.editor?.setValue(variant.original);
+    this.output.clear();
+    this.$.result.hidden = true;
+    this.$.exit.textContent = '';
+    variant.panel.querySelector<HTMLElement>('.wb-expected')?.removeAttribute('hidden');
+    const input = this.$.stdinInput;
+    if (input) {
+      input.value = variant.panel.dataset.stdin ?? '';
+      delete input.dataset.touched;
+    }
+    delete this.dataset.exitReason;
+    this.updateStdinBox();
+  }
+
+  private async copy(): Promise<void> {
+    const button = this.$.copyButton;
+    const text = this.codeOf(this.active);
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      const area = document.createElement('textarea');
+      area.value = text;
+      area.setAttribute('readonly', '');
+      area.style.position = 'fixed';
+      area.style.opacity = '0';
+      document.body.append(area);
+      area.select();
+      document.execCommand('copy');
+      area.remove();
+    }
+    button.textContent = t('cell.copied');
+    window.setTimeout(() => (button.textContent = t('cell.copy')), 1500);
+  }
+
+  private async showPreview(port: number): Promise<void> {
+    const pane = this.$.preview;
+    if (!pane || !this.isRunning) return;
+    const session = await runner.currentSession();
+    if (!session) return;
+    const frame = pane.querySelector<HTMLIFrameElement>('iframe')!;
+    pane.hidden = false;
+    pane.querySelector<HTMLElement>('.wb-preview-empty')!.hidden = true;
+    frame.hidden = false;
+    frame.src = runner.previewUrl(session, port);
+    pane.querySelector<HTMLButtonElement>('[data-action="reload"]')!.disabled = false;
+  }
+
+  private reloadPreview(): void {
+    const frame = this.$.preview?.querySelector<HTMLIFrameElement>('iframe');
+    const port = Number(this.$.preview?.dataset.port);
+    if (!frame) return;
+    if (frame.src) {
+      // A sandboxed frame without same-origin cannot be reloaded from here: reassign its src.
+      const src = frame.src;
+      frame.src = 'about:blank';
+      window.setTimeout(() => (frame.src = src), 0);
+    } else if (port) {
+      void this.showPreview(port);
+    }
+  }
+
+  private clearPreview(): void {
+    const pane = this.$.preview;
+    if (!pane) return;
+    const frame = pane.querySelector<HTMLIFrameElement>('iframe')!;
+    frame.removeAttribute('src');
+    frame.hidden = true;
+    pane.querySelector<HTMLElement>('.wb-preview-empty')!.hidden = false;
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * Browser client of the runner's HTTP API (v1, see DESIGN.md): one session per page, runs read
+ * as an NDJSON stream, interactive stdin, stop. Every run is cancellable through an AbortSignal.
+ */
+import type { ErrorBody, ExitEvent, HealthBody, Language, RunEvent, StdinRequest } from '../../sandbox-runner/protocol.ts';
+
+/** An error before a run started, sorted by whose fault it is (see the API's status codes). */
+export class RunnerError extends Error {
+  constructor(
+    message: string,
+    /** HTTP status, or 0 when the runner could not be reached. */
+    readonly status: number,
+    /** The API's error code (`busy`, `session-not-found`, ...), when it sent one. */
+    readonly code: string = 'unreachable',
+  ) {
+    super(message);
+    this.name = 'RunnerError';
+  }
+}
+
+export interface RunOptions {
+  language: Language;
+  code: string;
+  /** Given up front and then closed; absent keeps stdin open for `sendStdin`. */
+  stdin?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onEvent: (event: RunEvent) => void;
+}
+
+const API = '/api';
+
+async function errorOf(response: Response): Promise<RunnerError> {
+  let code = `http-${response.status}`;
+  let message = `${response.status} ${response.statusText}`;
+  try {
+    const body = (await response.json()) as ErrorBody;
+    if (body?.error) ({ code, message } = body.error);
+  } catch {
+    // Not JSON: keep the status line.
+  }
+  return new RunnerError(message, response.status, code);
+}
+
+/** The page's runner: health, its one session, runs. */
+export class RunnerClient extends EventTarget {
+  private healthPromise: Promise<HealthBody | null> | null = null;
+  private sessionPromise: Promise<string> | null = null;
+
+  /** The runner's health, asked once per page; null when it is unreachable or not ok. */
+  health(): Promise<HealthBody | null> {
+    this.healthPromise ??= fetch(`${API}/health`, { headers: { accept: 'application/json' } })
+      .then(async (response) => {
+        if (!response.ok) return null;
+        const body = (await response.json()) as HealthBody;
+        return body?.ok ? body : null;
+      })
+      .catch(() => null);
+    return this.healthPromise;
+  }
+
+  /** The page's session id, created on first use. */
+  session(): Promise<string> {
+    this.sessionPromise ??= fetch(`${API}/sessions`, { method: 'POST' }).then(async (response) => {
+      if (!response.ok) throw await errorOf(response);
+      return ((await response.json()) as { id: string }).id;
+    });
+    // A failed creation must not stick: the next run tries again.
+    this.sessionPromise.catch(() => (this.sessionPromise = null));
+    return this.sessionPromise;
+  }
+
+  /** The current session id if one exists, without creating one. */
+  async currentSession(): Promise<string | null> {
+    try {
+      return this.sessionPromise ? await this.sessionPromise : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Ends the session (every run in it ends) and forgets it; the next run gets a fresh one. */
+  async resetSession(): Promise<void> {
+    const id = await this.currentSession();
+    this.sessionPromise = null;
+    if (id) await fetch(`${API}/sessions/${encodeURIComponent(id)}`, { method: 'DELETE' }).catch(() => undefined);
+    this.dispatchEvent(new Event('session-reset'));
+  }
+
+  /**
+   * Runs a program and feeds its events to `onEvent` as they arrive. Resolves with the exit
+   * event; rejects with RunnerError when the run could not start. Aborting the signal closes
+   * the stream, which stops the run.
+   */
+  async run(options: RunOptions): Promise<ExitEvent> {
+    let response = await this.post(options);
+    if (response.status === 404) {
+      // The session ended (idle, lifetime, or reset elsewhere): start a new one, once.
+      this.sessionPromise = null;
+      response = await this.post(options);
+    }
+    if (!response.ok || !response.body) throw await errorOf(response);
+    return readEvents(response.body, options.onEvent, options.signal);
+  }
+
+  private async post(options: RunOptions): Promise<Response> {
+    const session = await this.session();
+    const body = { language: options.language, code: options.code, session, stdin: options.stdin, timeoutMs: options.timeoutMs };
+    try {
+      return await fetch(`${API}/run`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+        body: JSON.stringify(body),
+        signal: options.signal,
+      });
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      throw new RunnerError((error as Error).message, 0);
+    }
+  }
+
+  /** Sends a line (or EOF) to a running program. */
+  async sendStdin(runId: string, body: StdinRequest): Promise<void> {
+    const response = await fetch(`${API}/runs/${encodeURIComponent(runId)}/stdin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok && response.status !== 404) throw await errorOf(response);
+  }
+
+  /** Stops a run; its stream then ends with reason `stopped`. */
+  async stop(runId: string): Promise<void> {
+    await fetch(`${API}/runs/${encodeURIComponent(runId)}`, { method: 'DELETE' }).catch(() => undefined);
+  }
+
+  /** URL of the preview of `port` in the page's session. */
+  previewUrl(session: string, port: number): string {
+    return `${API}/sessions/${encodeURIComponent(session)}/preview/${port}/`;
+  }
+}
+
+/** Reads an NDJSON event stream; a stream that ends without an exit event ends as `error`. */
+export async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (event: RunEvent) => void, signal?: AbortSignal): Promise<ExitEvent> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  const started = performance.now();
+  let buffer = '';
+  let exit: ExitEvent | undefined;
+  const handleLine = (line: string) => {
+    if (!line.trim()) return;
+    let event: RunEvent;
+    try {
+      event = JSON.parse(line) as RunEvent;
+    } catch {
+      return;
+    }
+    if (event.type === 'exit') exit = event;
+    onEvent(event);
+  };
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        handleLine(buffer.slice(0, newline));
+        buffer = buffer.slice(newline + 1);
+      }
+    }
+    handleLine(buffer);
+  } catch (error) {
+    if (!signal?.aborted) throw new RunnerError((error as Error).message, 0);
+  }
+  if (!exit) {
+    exit = {
+      type: 'exit',
+      code: null,
+      signal: null,
+      reason: signal?.aborted ? 'stopped' : 'error',
+      durationMs: Math.round(performance.now() - started),
+    };
+    onEvent(exit);
+  }
+  return exit;
+}
+
+/** The one client of this page. */
+export const runner = new RunnerClient();
