@@ -21,6 +21,7 @@ import { unified } from 'unified';
 import remarkParse from 'remark-parse';
 import remarkMdx from 'remark-mdx';
 import type { Root } from 'mdast';
+import pino from 'pino';
 import { collectCells, type CollectedCell } from '../../src/cells/collect-cells.ts';
 import { outputMatches, SERVER_TIMEOUT_MS } from '../../src/cells/cell-meta.ts';
 import type { ExitEvent, RunEvent, RunRequest } from '../../sandbox-runner/protocol.ts';
@@ -324,9 +325,10 @@ beforeAll(async () => {
       throw new Error('sandbox-runner/server.ts is missing: the content check runs every cell through the real runner.');
     }
     const { startServer } = (await import(/* @vite-ignore */ serverModule)) as {
-      startServer(options: { port: number; staticDir: string | null }): Promise<{ url: string; close(): Promise<void> | void }>;
+      startServer(options: { port: number; staticDir: string | null; logger?: unknown }): Promise<{ url: string; close(): Promise<void> | void }>;
     };
-    const runner = await startServer({ port: 0, staticDir: null });
+    // The runner logs every run at level info; keep the report readable.
+    const runner = await startServer({ port: 0, staticDir: null, logger: pino({ level: 'warn' }) });
     client = new RunnerClient(runner.url);
     closeRunner = () => runner.close();
   }
