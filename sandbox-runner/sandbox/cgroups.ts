@@ -78,6 +78,7 @@ export class CgroupSet {
    */
   async killAll(timeoutMs = 5_000): Promise<void> {
     if (!existsSync(this.path('freezer'))) return;
+    if ((await this.pids()).length === 0) return;
     const state = this.path('freezer', 'freezer.state');
     await writeFile(state, 'FROZEN').catch(() => {});
     const deadline = Date.now() + timeoutMs;

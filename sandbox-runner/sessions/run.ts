@@ -30,8 +30,10 @@ export class Run {
   private outputBytes = 0;
   private stdinOpen = true;
   private readonly abort = new AbortController();
-  /** Resolves with the exit event once the run has ended and everything is cleaned up. */
+  /** Resolves with the exit event as soon as the program has ended. */
   readonly finished: Promise<ExitEvent>;
+  /** Resolves once everything the run started is gone (after `finished`). */
+  readonly cleanedUp: Promise<void>;
 
   constructor(options: { sessionId: string; sandbox: PreparedSandbox; limits: RunLimits; sink: EventSink; variant: LanguageVariant; code: string; stdin?: string }) {
     this.id = options.sandbox.id;
@@ -40,6 +42,11 @@ export class Run {
     this.limits = options.limits;
     this.sink = options.sink;
     this.finished = this.execute(options.variant, options.code, options.stdin);
+    // Clean-up happens after the exit event is out: the reader should not wait for it.
+    this.cleanedUp = this.finished.then(
+      () => this.sandbox.dispose(),
+      () => this.sandbox.dispose(),
+    );
   }
 
   get signal(): AbortSignal {
@@ -124,7 +131,6 @@ export class Run {
     } finally {
       clearTimeout(timer);
       this.stdinOpen = false;
-      await sandbox.dispose();
     }
   }
 

@@ -195,6 +195,7 @@ export class SessionManager {
     let exit: ExitEvent | undefined;
     try {
       exit = await run.finished;
+      await run.cleanedUp;
     } finally {
       clearTimeout(refill);
       this.runs.delete(run.id);
@@ -213,7 +214,7 @@ export class SessionManager {
     session.ended = true;
     this.sessions.delete(id);
     for (const run of session.runs) run.stop('session-ended');
-    await Promise.allSettled([...session.runs].map((run) => run.finished));
+    await Promise.allSettled([...session.runs].map((run) => run.cleanedUp));
     const spare = session.spareSandbox;
     session.spareSandbox = null;
     await spare?.then((sandbox) => sandbox.dispose()).catch(() => {});

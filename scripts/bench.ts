@@ -1,0 +1,230 @@
+/**
+ * `npm run bench`: the runner's speed and memory, measured side by side in one run against the
+ * same interpreters spawned bare, plus the JavaScript each built page ships before editing.
+ * Reports ratios against targets; it asserts nothing (targets are for reading, not CI timing).
+ * Traffic stays on 127.0.0.1 and inside the runner's own network namespaces.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { startServer } from '../sandbox-runner/server.ts';
+import type { RunEvent } from '../sandbox-runner/protocol.ts';
+
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 40);
+const PAUSE_MS = 40; // a reader clicks, then reads: runs are not back to back
+const STATE_DIR = '/run/socket-workbook-bench';
+const CGROUP = 'socket-workbook-bench';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const fmt = (value: number, digits = 1) => value.toFixed(digits);
+
+const scratch = mkdtempSync(join(tmpdir(), 'bench-'));
+const PROGRAMS = {
+  python: { code: 'print(1)', file: join(scratch, 'main.py'), argv: ['/usr/bin/python3'] },
+  javascript: { code: 'console.log(1)', file: join(scratch, 'main.mjs'), argv: [process.execPath, '--disable-warning=ExperimentalWarning'] },
+} as const;
+for (const program of Object.values(PROGRAMS)) writeFileSync(program.file, program.code);
+
+/** Bare start: the same interpreter and program, spawned directly; ms until it has exited. */
+function bareRun(language: keyof typeof PROGRAMS): Promise<{ totalMs: number; firstByteMs: number }> {
+  const program = PROGRAMS[language];
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    let firstByteMs = 0;
+    const child = spawn(program.argv[0], [...program.argv.slice(1), program.file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.once('data', () => (firstByteMs = performance.now() - started));
+    child.stdout.resume();
+    child.on('error', reject);
+    child.on('close', () => resolve({ totalMs: performance.now() - started, firstByteMs }));
+  });
+}
+
+async function apiRun(base: string, language: keyof typeof PROGRAMS, session?: string): Promise<{ totalMs: number; firstByteMs: number }> {
+  const started = performance.now();
+  const response = await fetch(`${base}/api/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ language, code: PROGRAMS[language].code, session }) });
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let firstByteMs = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+    if (!firstByteMs && text.includes('"stdout"')) firstByteMs = performance.now() - started;
+  }
+  const totalMs = performance.now() - started;
+  const events = text.trim().split('\n').map((line) => JSON.parse(line) as RunEvent);
+  const exit = events.at(-1);
+  if (exit?.type !== 'exit' || exit.code !== 0) throw new Error(`bench run failed: ${text}`);
+  return { totalMs, firstByteMs };
+}
+
+async function createSession(base: string): Promise<string> {
+  const response = await fetch(`${base}/api/sessions`, { method: 'POST' });
+  return ((await response.json()) as { id: string }).id;
+}
+
+async function throughput(concurrency: number, durationMs: number, once: (worker: number) => Promise<unknown>): Promise<number> {
+  let count = 0;
+  const deadline = performance.now() + durationMs;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      while (performance.now() < deadline) {
+        await once(worker);
+        count++;
+      }
+    }),
+  );
+  return count / ((performance.now() - started) / 1000);
+}
+
+function rssOfTree(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+function cgroupMemoryBytes(): number {
+  const root = `/sys/fs/cgroup/memory/${CGROUP}`;
+  let total = 0;
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    if (entry.isDirectory()) total += Number(readFileSync(`${root}/${entry.name}/memory.usage_in_bytes`, 'utf8'));
+  }
+  return total;
+}
+
+function pageJsSizes(distDir: string): Array<{ page: string; gzipBytes: number }> {
+  const results: Array<{ page: string; gzipBytes: number }> = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name === 'index.html') {
+        const html = readFileSync(path, 'utf8');
+        const seen = new Set<string>();
+        let bytes = 0;
+        for (const match of html.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)) {
+          const src = /\bsrc="([^"]+)"/.exec(match[0])?.[1];
+          if (src && src.startsWith('/')) {
+            if (!seen.has(src) && existsSync(join(distDir, src))) bytes += gzipSync(readFileSync(join(distDir, src))).length;
+            seen.add(src);
+            // Static imports of an entry load before it runs: count them too.
+            const entryCode = existsSync(join(distDir, src)) ? readFileSync(join(distDir, src), 'utf8') : '';
+            for (const imported of entryCode.matchAll(/\bimport\s*(?:[\w{}\s,*]+from\s*)?["']\.\/([^"']+)["']/g)) {
+              const chunk = join(distDir, src.replace(/[^/]+$/, ''), imported[1]);
+              if (!seen.has(chunk) && existsSync(chunk)) bytes += gzipSync(readFileSync(chunk)).length;
+              seen.add(chunk);
+            }
+          } else if (!src && match[1].trim() && !/type="(application\/(ld\+)?json|speculationrules)"/.test(match[0])) {
+            bytes += gzipSync(match[1]).length;
+          }
+        }
+        results.push({ page: '/' + path.slice(distDir.length + 1).replace(/index\.html$/, ''), gzipBytes: bytes });
+      }
+    }
+  };
+  if (existsSync(distDir)) walk(distDir);
+  return results.sort((a, b) => a.page.localeCompare(b.page));
+}
+
+async function main() {
+  const running = await startServer({ port: 0, staticDir: null, config: { stateDir: STATE_DIR, cgroupName: CGROUP, firstSessionUid: 400_000, logLevel: 'silent', spareSessions: 2, limits: { maxRunsTotal: 64, maxSessions: 80 } } });
+  const base = running.url;
+  if (running.runner?.unavailableReason) throw new Error(running.runner.unavailableReason);
+  const rows: string[][] = [];
+  const row = (...cells: string[]) => rows.push(cells);
+  try {
+    // 1. Trivial run: sandboxed through the API vs bare, interleaved so both see the same machine.
+    for (const language of ['python', 'javascript'] as const) {
+      const session = await createSession(base);
+      const bare: number[] = [];
+      const bareFirst: number[] = [];
+      const sandboxed: number[] = [];
+      const sandboxedFirst: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        await bareRun(language);
+        await apiRun(base, language, session);
+        await sleep(PAUSE_MS);
+      }
+      for (let i = 0; i < ITERATIONS; i++) {
+        const b = await bareRun(language);
+        bare.push(b.totalMs);
+        bareFirst.push(b.firstByteMs);
+        await sleep(PAUSE_MS);
+        const s = await apiRun(base, language, session);
+        sandboxed.push(s.totalMs);
+        sandboxedFirst.push(s.firstByteMs);
+        await sleep(PAUSE_MS);
+      }
+      const ratio = median(sandboxed) / median(bare);
+      row(`${language} trivial run, existing session (median of ${ITERATIONS})`, `${fmt(median(sandboxed))} ms`, `${fmt(median(bare))} ms`, `${fmt(ratio, 2)}×`, '≤ 1.3×', ratio <= 1.3 ? 'met' : 'missed');
+      const first = median(sandboxedFirst);
+      row(`${language} time to first output byte`, `${fmt(first)} ms`, `${fmt(median(bareFirst))} ms`, `${fmt(first / median(bareFirst), 2)}×`, '≤ 100 ms', first <= 100 ? 'met' : 'missed');
+      await fetch(`${base}/api/sessions/${session}`, { method: 'DELETE' });
+    }
+    // 2. A run without a session (fresh session from the prepared pool).
+    {
+      const fresh: number[] = [];
+      for (let i = 0; i < 15; i++) {
+        fresh.push((await apiRun(base, 'python')).firstByteMs);
+        await sleep(150);
+      }
+      row('python first byte, run without a session (median of 15)', `${fmt(median(fresh))} ms`, '', '', '≤ 100 ms', median(fresh) <= 100 ? 'met' : 'missed');
+    }
+    // 3. Throughput at concurrency 1, 2, 8: one session per worker (a reader each) vs bare spawns.
+    for (const concurrency of [1, 2, 8]) {
+      const sessions = await Promise.all(Array.from({ length: concurrency }, () => createSession(base)));
+      await sleep(300);
+      const bareRate = await throughput(concurrency, 3_000, () => bareRun('python'));
+      const apiRate = await throughput(concurrency, 3_000, (worker) => apiRun(base, 'python', sessions[worker]));
+      const ratio = apiRate / bareRate;
+      row(`python runs/s at concurrency ${concurrency}`, fmt(apiRate), fmt(bareRate), `${fmt(ratio, 2)}×`, concurrency === 8 ? '≥ 0.7×' : '', concurrency === 8 ? (ratio >= 0.7 ? 'met' : 'missed') : '');
+      await Promise.all(sessions.map((id) => fetch(`${base}/api/sessions/${id}`, { method: 'DELETE' })));
+    }
+    // 4. Memory with 50 idle sessions, each holding a listening server.
+    {
+      const before = rssOfTree(process.pid);
+      const server = "import socket\ns = socket.socket(); s.bind(('127.0.0.1', 9999)); s.listen(5)\nprint('listening')\nconn, _ = s.accept()";
+      const controllers: AbortController[] = [];
+      for (let i = 0; i < 50; i++) {
+        const session = await createSession(base);
+        const controller = new AbortController();
+        controllers.push(controller);
+        const response = await fetch(`${base}/api/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ language: 'python', code: server, session, timeoutMs: 120_000 }), signal: controller.signal });
+        const reader = response.body!.getReader();
+        let text = '';
+        while (!text.includes('listening')) text += new TextDecoder().decode((await reader.read()).value);
+      }
+      await sleep(1_000);
+      const runnerRss = rssOfTree(process.pid);
+      const sandboxes = cgroupMemoryBytes();
+      const total = runnerRss + sandboxes;
+      row('memory, 50 idle sessions each with a listening server', `${fmt(total / 2 ** 20, 0)} MiB`, '', `runner RSS ${fmt(runnerRss / 2 ** 20, 0)} MiB (+${fmt((runnerRss - before) / 2 ** 20, 0)}), sandboxes ${fmt(sandboxes / 2 ** 20, 0)} MiB`, '< 1024 MiB', total < 2 ** 30 ? 'met' : 'missed');
+      for (const controller of controllers) controller.abort();
+    }
+  } finally {
+    await running.close();
+  }
+  console.log('\n| measurement | sandboxed | bare | ratio / detail | target | |');
+  console.log('|---|---|---|---|---|---|');
+  for (const cells of rows) console.log(`| ${cells.join(' | ')} |`);
+
+  const pages = pageJsSizes(join(import.meta.dirname, '..', 'dist'));
+  if (pages.length === 0) {
+    console.log('\n(no built site in dist/: run `npm run build` to measure page JavaScript)');
+  } else {
+    const largest = Math.max(...pages.map((page) => page.gzipBytes));
+    console.log(`\nJavaScript before the reader edits (gzip), target ≤ 60 KB per chapter page; largest ${fmt(largest / 1024)} KB: ${largest <= 60 * 1024 ? 'met' : 'missed'}`);
+    console.log('| page | gzip KB |\n|---|---|');
+    for (const page of pages) console.log(`| ${page.page} | ${fmt(page.gzipBytes / 1024)} |`);
+  }
+}
+
+await main();
