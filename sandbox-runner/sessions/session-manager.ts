@@ -167,7 +167,7 @@ export class SessionManager {
       void this.afterRun(session, run, request.language);
       return run;
     } catch (error) {
-      if (session?.ephemeral) void this.endSession(session.id);
+      if (session?.ephemeral) void this.finishSession(session);
       throw error;
     } finally {
       this.startingTotal--;
@@ -202,7 +202,7 @@ export class SessionManager {
       session.runs.delete(run);
       session.lastActivityAt = Date.now();
       this.log.info({ run: run.id, session: session.id, language, reason: exit?.reason, code: exit?.code, signal: exit?.signal, durationMs: exit?.durationMs }, 'run ended');
-      if (session.ephemeral) await this.endSession(session.id);
+      if (session.ephemeral) await this.finishSession(session);
       else if (!session.ended) this.prepareSpareSandbox(session);
     }
   }
@@ -211,7 +211,13 @@ export class SessionManager {
   async endSession(id: string): Promise<void> {
     const session = this.sessions.get(id);
     if (!session || session.ended) throw errors.sessionNotFound(id);
+    await this.finishSession(session);
+  }
+
+  private async finishSession(session: Session): Promise<void> {
+    if (session.ended) return;
     session.ended = true;
+    const id = session.id;
     this.sessions.delete(id);
     for (const run of session.runs) run.stop('session-ended');
     await Promise.allSettled([...session.runs].map((run) => run.cleanedUp));
@@ -228,7 +234,7 @@ export class SessionManager {
       const idle = session.runs.size === 0 && now - session.lastActivityAt > sessionIdleMs;
       if (idle || now - session.createdAt > sessionLifetimeMs) {
         this.log.info({ session: session.id, why: idle ? 'idle' : 'lifetime' }, 'session expired');
-        void this.endSession(session.id).catch(() => {});
+        void this.finishSession(session);
       }
     }
   }
@@ -249,7 +255,7 @@ export class SessionManager {
     this.closed = true;
     clearInterval(this.sweeper);
     const spares = this.spareSessions.splice(0);
-    await Promise.allSettled([...this.sessions.keys()].map((id) => this.endSession(id)));
+    await Promise.allSettled([...this.sessions.values()].map((session) => this.finishSession(session)));
     await Promise.allSettled(spares.map(async (spare) => {
       const session = await spare;
       session.ended = true;
