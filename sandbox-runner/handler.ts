@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { loadConfig, type RunnerConfig, type RunnerConfigInput } from './config.ts';
 import { handleApi, type ApiContext } from './http/handler.ts';
-import { SandboxHost } from './sandbox/sandbox-host.ts';
+import { SandboxHost, type InstanceLayout } from './sandbox/sandbox-host.ts';
 import { SessionManager } from './sessions/session-manager.ts';
 
 export interface RunnerHandler {
@@ -17,6 +17,8 @@ export interface RunnerHandler {
   readonly config: RunnerConfig;
   /** Why the sandbox is unavailable, when it is (the API then answers 503). */
   readonly unavailableReason?: string;
+  /** Where this instance keeps its sessions (for operators and leak checks). */
+  readonly layout?: InstanceLayout;
 }
 
 export interface RunnerHandlerOptions {
@@ -30,8 +32,10 @@ export async function createRunnerHandler(options: RunnerHandlerOptions = {}): P
   const log = options.logger ?? pino({ level: config.logLevel, base: { service: 'sandbox-runner' } });
   let sessions: SessionManager | null = null;
   let unavailableReason: string | undefined;
+  let layout: InstanceLayout | undefined;
   try {
     const host = await SandboxHost.start(config);
+    layout = host.layout;
     sessions = new SessionManager(config, host, log);
   } catch (error) {
     unavailableReason = (error as Error).message;
@@ -41,6 +45,7 @@ export async function createRunnerHandler(options: RunnerHandlerOptions = {}): P
   return {
     config,
     unavailableReason,
+    layout,
     handle: (req, res) => handleApi(ctx, req, res),
     close: async () => {
       await sessions?.close();

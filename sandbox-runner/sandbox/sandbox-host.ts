@@ -5,7 +5,7 @@
  * path or a pid.
  */
 import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
-import { closeSync, existsSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
@@ -108,21 +108,65 @@ export class SessionEnvironment {
   }
 }
 
+/** Where one runner instance keeps its sessions: several runners may share a machine. */
+export interface InstanceLayout {
+  /** Instance directory: sessions/, cells/, etc/ and the owner's pid. */
+  dir: string;
+  /** cgroup path (relative to each controller) holding every session of this instance. */
+  cgroupPath: string;
+  /** Host uids this instance hands to sessions, inclusive. */
+  firstUid: number;
+  lastUid: number;
+}
+
+const UID_BLOCK = 1_000;
+const UID_BLOCKS = 64;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Claims a block of uids no live runner uses (a file per block names its owner's pid). */
+function claimUidBlock(stateDir: string, firstSessionUid: number): { index: number; release(): void } {
+  for (let index = 0; index < UID_BLOCKS; index++) {
+    const file = `${stateDir}/uid-block-${index}`;
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+    } catch {
+      const owner = Number(readFileSync(file, 'utf8'));
+      if (owner && owner !== process.pid && pidAlive(owner)) continue;
+      writeFileSync(file, String(process.pid));
+    }
+    return { index, release: () => rmSync(file, { force: true }) };
+  }
+  throw new SandboxUnavailableError(`Sandbox unavailable: all ${UID_BLOCKS} uid blocks from ${firstSessionUid} are taken by live runners.`);
+}
+
 export class SandboxHost {
   private readonly freeUids: number[] = [];
   private readonly launcher = launcherScript();
   private readonly rootCgroup: CgroupSet;
-
+  private readonly uidBlock: { index: number; release(): void };
+  readonly layout: InstanceLayout;
   readonly config: RunnerConfig;
 
-  private constructor(config: RunnerConfig) {
+  private constructor(config: RunnerConfig, uidBlock: { index: number; release(): void }) {
     this.config = config;
-    const { firstSessionUid, limits } = config;
-    for (let offset = limits.maxSessions + config.spareSessions - 1; offset >= 0; offset--) this.freeUids.push(firstSessionUid + offset);
-    this.rootCgroup = new CgroupSet(config.cgroupRoot, config.cgroupName);
+    this.uidBlock = uidBlock;
+    const instance = `i${process.pid}-${randomBytes(3).toString('hex')}`;
+    const firstUid = config.firstSessionUid + uidBlock.index * UID_BLOCK;
+    const count = Math.min(UID_BLOCK, config.limits.maxSessions + config.spareSessions + 1);
+    for (let uid = firstUid + count - 1; uid >= firstUid; uid--) this.freeUids.push(uid);
+    this.layout = { dir: `${config.stateDir}/${instance}`, cgroupPath: `${config.cgroupName}/${instance}`, firstUid, lastUid: firstUid + count - 1 };
+    this.rootCgroup = new CgroupSet(config.cgroupRoot, this.layout.cgroupPath);
   }
 
-  /** Checks the machine, sweeps leftovers of an earlier run, writes the /etc files. */
+  /** Checks the machine, sweeps what dead runners left, writes the /etc files. */
   static async start(config: RunnerConfig): Promise<SandboxHost> {
     const problems: string[] = [];
     if (process.platform !== 'linux' || process.arch !== 'x64') problems.push(`the sandbox needs Linux on x86_64 (this is ${process.platform}/${process.arch})`);
@@ -135,36 +179,29 @@ export class SandboxHost {
     if (!cgroupsAvailable(config.cgroupRoot)) problems.push(`cgroup v1 memory, pids and freezer controllers are not mounted under ${config.cgroupRoot}`);
     if (problems.length) throw new SandboxUnavailableError(`Sandbox unavailable: ${problems.join('; ')}.`);
 
-    const host = new SandboxHost(config);
-    await host.sweepLeftovers();
-    for (const dir of [config.stateDir, `${config.stateDir}/sessions`, `${config.stateDir}/cells`, `${config.stateDir}/etc`]) {
-      await mkdir(dir, { recursive: true });
-      await chmod(dir, 0o711);
+    await mkdir(config.stateDir, { recursive: true });
+    await chmod(config.stateDir, 0o711);
+    await sweepDeadInstances(config);
+    const host = new SandboxHost(config, claimUidBlock(config.stateDir, config.firstSessionUid));
+    const { dir } = host.layout;
+    for (const sub of ['', '/sessions', '/cells', '/etc']) {
+      await mkdir(dir + sub, { recursive: true });
+      await chmod(dir + sub, 0o711);
     }
-    for (const [name, content] of Object.entries(ETC_FILES)) await writeFile(`${config.stateDir}/etc/${name}`, content, { mode: 0o644 });
+    await writeFile(`${dir}/owner.pid`, String(process.pid));
+    for (const [name, content] of Object.entries(ETC_FILES)) await writeFile(`${dir}/etc/${name}`, content, { mode: 0o644 });
     await host.rootCgroup.create();
     return host;
-  }
-
-  /** Kills and removes whatever an earlier runner left: cgroups, mounts, directories. */
-  private async sweepLeftovers(): Promise<void> {
-    if (existsSync(this.rootCgroup.path('pids'))) {
-      await this.rootCgroup.killAll();
-      for (const name of readdirSync(this.rootCgroup.path('pids'))) {
-        if (existsSync(this.rootCgroup.path('pids', name + '/cgroup.procs'))) await this.rootCgroup.child(name).remove().catch(() => {});
-      }
-    }
-    for (const mount of (await listMountsUnder(this.config.stateDir)).reverse()) await unmount(mount);
-    await rm(`${this.config.stateDir}/sessions`, { recursive: true, force: true }).catch(() => {});
-    await rm(`${this.config.stateDir}/cells`, { recursive: true, force: true }).catch(() => {});
   }
 
   releaseUid(uid: number): void {
     this.freeUids.push(uid);
   }
 
-  get description(): string {
-    return 'bubblewrap';
+  /** Removes this instance's directory, cgroups and uid block (after every session ended). */
+  async close(): Promise<void> {
+    await removeInstance(this.layout.dir, this.rootCgroup);
+    this.uidBlock.release();
   }
 
   /** Creates a session's network, directory and cgroups. */
@@ -172,7 +209,7 @@ export class SandboxHost {
     const uid = this.freeUids.pop();
     if (uid === undefined) throw new Error('no free session uid');
     const id = newId('s');
-    const dir = `${this.config.stateDir}/sessions/${id}`;
+    const dir = `${this.layout.dir}/sessions/${id}`;
     const cgroup = this.rootCgroup.child(id);
     let netnsFd: number | undefined;
     try {
@@ -194,7 +231,7 @@ export class SandboxHost {
 
   async startSandbox(session: SessionEnvironment): Promise<PreparedSandbox> {
     const id = newId('r');
-    const cellDir = `${this.config.stateDir}/cells/${id}`;
+    const cellDir = `${this.layout.dir}/cells/${id}`;
     const cgroup = session.cgroup.child(id);
     await mkdir(cellDir, { mode: 0o755 });
     await chmod(cellDir, 0o755);
@@ -205,7 +242,7 @@ export class SandboxHost {
         uid: session.uid,
         sessionDir: session.dir,
         cellDir,
-        etcDir: `${this.config.stateDir}/etc`,
+        etcDir: `${this.layout.dir}/etc`,
         pythonPath: this.config.pythonPath,
         nodePath: this.config.nodePath,
         runTmpBytes: this.config.limits.runTmpBytes,
@@ -238,5 +275,30 @@ export class SandboxHost {
         await rm(cellDir, { recursive: true, force: true }).catch(() => {});
       },
     };
+  }
+}
+
+/** Kills and removes one instance's sessions: cgroups, mounts, directories. */
+async function removeInstance(dir: string, cgroup: CgroupSet): Promise<void> {
+  await cgroup.killAll();
+  await cgroup.remove().catch(() => {});
+  for (const mount of (await listMountsUnder(dir)).reverse()) await unmount(mount);
+  await rm(dir, { recursive: true, force: true }).catch(() => {});
+}
+
+/** Sweeps instances whose runner died without cleaning up (a crash, a SIGKILL). */
+async function sweepDeadInstances(config: RunnerConfig): Promise<void> {
+  for (const name of readdirSync(config.stateDir)) {
+    const match = /^i(\d+)-[0-9a-f]+$/.exec(name);
+    if (!match || (Number(match[1]) !== process.pid && pidAlive(Number(match[1])))) continue;
+    await removeInstance(`${config.stateDir}/${name}`, new CgroupSet(config.cgroupRoot, `${config.cgroupName}/${name}`));
+  }
+  // cgroups of dead instances whose directory is already gone.
+  const parent = new CgroupSet(config.cgroupRoot, config.cgroupName);
+  if (existsSync(parent.path('pids'))) {
+    for (const name of readdirSync(parent.path('pids'))) {
+      const match = /^i(\d+)-[0-9a-f]+$/.exec(name);
+      if (match && !pidAlive(Number(match[1]))) await removeInstance(`${config.stateDir}/${name}`, parent.child(name));
+    }
   }
 }

@@ -263,5 +263,6 @@ export class SessionManager {
       await sandbox?.then((s) => s.dispose()).catch(() => {});
       await session.env.dispose();
     }));
+    await this.host.close();
   }
 }

@@ -7,18 +7,30 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { startServer, type RunningServer } from '../../sandbox-runner/server.ts';
 import type { RunnerConfigInput } from '../../sandbox-runner/config.ts';
+import type { InstanceLayout } from '../../sandbox-runner/sandbox/sandbox-host.ts';
 import type { ExitEvent, RunEvent, RunRequest } from '../../sandbox-runner/protocol.ts';
 
 export const TEST_STATE_DIR = '/run/socket-workbook-test';
 export const TEST_CGROUP = 'socket-workbook-test';
 
+/** The instance the current test file started (each file runs in its own worker). */
+let layout: InstanceLayout | undefined;
+
 /** A runner with its own state directory and cgroup, so tests never touch a live one. */
 export async function startTestRunner(config: RunnerConfigInput = {}): Promise<RunningServer> {
-  return startServer({
+  const running = await startServer({
     port: 0,
     staticDir: null,
     config: { stateDir: TEST_STATE_DIR, cgroupName: TEST_CGROUP, firstSessionUid: 300_000, logLevel: 'silent', spareSessions: 1, ...config },
   });
+  if (!running.runner?.layout) throw new Error(`the test runner has no sandbox: ${running.runner?.unavailableReason}`);
+  layout = running.runner.layout;
+  return running;
+}
+
+function current(): InstanceLayout {
+  if (!layout) throw new Error('startTestRunner() first');
+  return layout;
 }
 
 export interface RunResult {
@@ -130,23 +142,16 @@ export async function expectHealthyWithin(base: string, ms: number): Promise<voi
 
 const CGROUP_CONTROLLERS = ['memory', 'pids', 'freezer'];
 
-/** Names of session cgroups and session directories that still exist. */
+/** This instance's cgroups and directory, if anything of them still exists. */
 export function leftovers(): { cgroups: string[]; dirs: string[] } {
-  const cgroups: string[] = [];
-  for (const controller of CGROUP_CONTROLLERS) {
-    const dir = `/sys/fs/cgroup/${controller}/${TEST_CGROUP}`;
-    if (existsSync(dir)) for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) cgroups.push(`${controller}/${entry.name}`);
-  }
-  const dirs: string[] = [];
-  for (const sub of ['sessions', 'cells']) {
-    const dir = `${TEST_STATE_DIR}/${sub}`;
-    if (existsSync(dir)) for (const entry of readdirSync(dir)) dirs.push(`${sub}/${entry}`);
-  }
-  return { cgroups, dirs };
+  const { cgroupPath, dir } = current();
+  const cgroups = CGROUP_CONTROLLERS.filter((controller) => existsSync(`/sys/fs/cgroup/${controller}/${cgroupPath}`));
+  return { cgroups, dirs: existsSync(dir) ? [dir] : [] };
 }
 
-/** Processes running as a session uid (the test runner's uids start at 300000). */
+/** Processes running as one of this instance's session uids. */
 export function sandboxProcesses(): string[] {
+  const { firstUid, lastUid } = current();
   const found: string[] = [];
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
@@ -155,7 +160,7 @@ export function sandboxProcesses(): string[] {
       const uid = Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]);
       // A zombie has ended; reaping it is the container init's job, not the runner's.
       if (/^State:\s+Z/m.test(status)) continue;
-      if (uid >= 300_000 && uid < 400_000) found.push(`${pid} uid=${uid} ${/^Name:\s+(.*)$/m.exec(status)?.[1]}`);
+      if (uid >= firstUid && uid <= lastUid) found.push(`${pid} uid=${uid} ${/^Name:\s+(.*)$/m.exec(status)?.[1]}`);
     } catch {
       // exited meanwhile
     }
@@ -180,8 +185,8 @@ function processesInCgroup(name: string): string[] {
 export async function expectSessionGone(sessionId: string, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const cgroups = CGROUP_CONTROLLERS.filter((controller) => existsSync(`/sys/fs/cgroup/${controller}/${TEST_CGROUP}/${sessionId}`));
-    const dir = existsSync(`${TEST_STATE_DIR}/sessions/${sessionId}`);
+    const cgroups = CGROUP_CONTROLLERS.filter((controller) => existsSync(`/sys/fs/cgroup/${controller}/${current().cgroupPath}/${sessionId}`));
+    const dir = existsSync(`${current().dir}/sessions/${sessionId}`);
     const processes = processesInCgroup(sessionId);
     if (!cgroups.length && !dir && !processes.length) return;
     if (Date.now() > deadline) throw new Error(`session ${sessionId} left behind: cgroups ${cgroups}, dir ${dir}, processes ${processes}`);
