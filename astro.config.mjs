@@ -6,6 +6,7 @@ import { unified } from '@astrojs/markdown-remark';
 import { remarkCells } from './src/cells/remark-cells.ts';
 import { remarkContentPath } from './src/cells/remark-content-path.ts';
 import { runnerDevIntegration } from './src/integrations/runner-dev.ts';
+import { monacoCssPlugin } from './src/integrations/monaco-css.ts';
 import { buildSidebar, contentDir } from './src/site/sidebar.ts';
 import { LOCALES } from './src/i18n/locales.ts';
 
@@ -52,6 +53,7 @@ export default defineConfig({
     runnerDevIntegration(),
   ],
   vite: {
+    plugins: [monacoCssPlugin()],
     worker: { format: 'es' },
   },
 });

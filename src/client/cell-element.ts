@@ -41,6 +41,14 @@ function readsStdin(language: string, code: string): boolean {
   return /\bprocess\.stdin\b|\breadline\b|\/dev\/stdin/.test(code);
 }
 
+/** Ports a server program binds, as far as a glance at its code tells (literal numbers only). */
+export function serverPorts(code: string): Set<number> {
+  const ports = new Set<number>();
+  const patterns = [/\(\s*['"][^'"\n]*['"]\s*,\s*(\d{2,5})\s*\)/g, /\b(?:listen|bind)\(\s*(\d{2,5})\b/g];
+  for (const pattern of patterns) for (const match of code.matchAll(pattern)) ports.add(Number(match[1]));
+  return ports;
+}
+
 /** Line and column (1-based) of a DOM point inside Expressive Code's rendered lines. */
 function positionInCode(code: HTMLElement, node: Node | null, offset: number): { lineNumber: number; column: number } {
   const lines = [...code.querySelectorAll<HTMLElement>('.ec-line')];
@@ -338,6 +346,7 @@ export class WorkbookCell extends HTMLElement {
 
     const needs = panel.dataset.needs;
     if (needs) await this.startNeededServer(needs);
+    if (panel.dataset.server !== undefined) await this.stopServersOnSamePorts(code);
     if (this.run !== run) return finish();
 
     const interactive = panel.dataset.stdin !== undefined || readsStdin(variant.language, code);
@@ -421,6 +430,27 @@ export class WorkbookCell extends HTMLElement {
       await Promise.resolve();
     }
     await server.ready;
+  }
+
+  /** The code of the running server variant, if this cell runs a server. */
+  get runningServerCode(): string | null {
+    const run = this.run;
+    return run && run.variant.panel.dataset.server !== undefined ? this.codeOf(run.variant) : null;
+  }
+
+  /**
+   * One page is one network: a second server on the same port would fail with "Address already
+   * in use". Starting a server stops the page's other servers that bind the same port.
+   */
+  private async stopServersOnSamePorts(code: string): Promise<void> {
+    const mine = serverPorts(code);
+    if (mine.size === 0) return;
+    const others = [...document.querySelectorAll<WorkbookCell>('workbook-cell')].filter((cell) => {
+      if (cell === this || !cell.isRunning) return false;
+      const theirs = cell.runningServerCode;
+      return theirs !== null && [...serverPorts(theirs)].some((port) => mine.has(port));
+    });
+    await Promise.all(others.map((cell) => cell.stop()));
   }
 
   async stop(): Promise<void> {
