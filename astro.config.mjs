@@ -7,7 +7,7 @@ import { remarkCells } from './src/cells/remark-cells.ts';
 import { remarkContentPath } from './src/cells/remark-content-path.ts';
 import { runnerDevIntegration } from './src/integrations/runner-dev.ts';
 import { monacoCssPlugin } from './src/integrations/monaco-css.ts';
-import { buildSidebar, contentDir } from './src/site/sidebar.ts';
+import { buildSidebar, contentDir, localeRootRedirects } from './src/site/sidebar.ts';
 import { LOCALES } from './src/i18n/locales.ts';
 
 // Chapters live in the top-level `content/` folder (see docs/site.md); WORKBOOK_CONTENT_DIR
@@ -18,12 +18,9 @@ export default defineConfig({
   output: 'static',
   outDir: './dist',
   trailingSlash: 'always',
-  // Starlight's language switcher and site title link to the locale roots; the chapters start
-  // at the overview, so the roots are static redirects to it.
-  redirects: {
-    '/zh': '/zh/overview/',
-    '/en': '/en/overview/',
-  },
+  // Starlight's language switcher and site title link to the locale roots (`/zh/`, `/en/`): a
+  // locale without a landing page (content/<locale>/index.mdx) redirects to its first chapter.
+  redirects: localeRootRedirects(chaptersDir, LOCALES.map((l) => l.id)),
   markdown: {
     // Astro 7 defaults to the Sätteri engine, which does not run remark plugins; the cell
     // plugin is a remark plugin shared with the content check, so MDX goes through unified.

@@ -26,7 +26,7 @@ export interface PageJsSize {
 export interface MeasureOptions {
   /** Chunks that load only when a reader edits (and what only they import). */
   lazy?: RegExp;
-  /** Pages to skip (redirects, the language chooser, 404). */
+  /** Pages to skip (default: the language chooser `/` and 404). */
   skip?: RegExp;
 }
 
@@ -53,7 +53,7 @@ const gz = (bytes: Buffer | string) => gzipSync(bytes, { level: 9 }).length;
 /** Measures every HTML page under `distDir`, sorted by route. */
 export async function measurePageJs(distDir: string, options: MeasureOptions = {}): Promise<PageJsSize[]> {
   const lazy = options.lazy ?? DEFAULT_LAZY;
-  const skip = options.skip ?? /^\/(404\.html)?$|^\/(zh|en)\/$/;
+  const skip = options.skip ?? /^\/(404\.html)?$/;
   const assetsDir = join(distDir, '_astro');
   const chunkCache = new Map<string, { bytes: Buffer; refs: string[] }>();
 

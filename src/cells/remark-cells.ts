@@ -261,7 +261,8 @@ function buildSessionBar(locale: LocaleId): JsxElement {
   const clientStrings = Object.fromEntries(clientKeys.map((key) => [key, STRINGS[locale][key]]));
   return h('workbook-session', { class: 'wb-session not-content', 'data-strings': JSON.stringify(clientStrings), 'data-locale': locale }, [
     h('p', { class: 'wb-session-status', role: 'status' }, [
-      h('span', { class: 'wb-session-text', 'data-state': 'static' }, [t('runner.unavailable')]),
+      // Without JavaScript this is what stays; the client replaces it with the runner's state.
+      h('span', { class: 'wb-session-text', 'data-state': 'static' }, [t('runner.noscript')]),
     ]),
     h('button', { type: 'button', class: 'wb-btn wb-reset-network', 'data-action': 'reset-network', hidden: true }, [t('runner.resetNetwork')]),
   ]);

@@ -14,6 +14,15 @@ export const METHOD_ORDER = [
   'send', 'sendall', 'sendto', 'settimeout', 'getpeername', 'getsockname', 'fileno',
 ] as const;
 
+/** Locale roots (`/zh/`, `/en/`) that have no landing page, to redirect to the first chapter. */
+export function localeRootRedirects(chaptersDir: string, locales: readonly string[]): Record<string, string> {
+  const redirects: Record<string, string> = {};
+  for (const locale of locales) {
+    if (!pageExists(join(chaptersDir, locale), 'index')) redirects[`/${locale}`] = `/${locale}/overview/`;
+  }
+  return redirects;
+}
+
 /** The chapters folder: `WORKBOOK_CONTENT_DIR` or `content/`, as an absolute path. */
 export function contentDir(root: string = process.cwd()): string {
   const dir = process.env.WORKBOOK_CONTENT_DIR || 'content';
@@ -36,7 +45,8 @@ export function buildSidebar(chaptersDir: string, localeId = 'zh'): SidebarItem[
   const dir = join(chaptersDir, localeId);
   if (!existsSync(dir)) return [];
   const items: SidebarItem[] = [];
-  const known = new Set<string>(CHAPTER_ORDER);
+  // The landing page (index) is reached through the site title, as in Starlight's own docs.
+  const known = new Set<string>([...CHAPTER_ORDER, 'index']);
   for (const chapter of CHAPTER_ORDER) {
     if (chapter === 'methods') {
       if (existsSync(join(dir, 'methods'))) {

@@ -1,0 +1,129 @@
+/**
+ * Shared set-up of the browser tests: the built site (dist/) served by the project's own server
+ * (sandbox-runner/server.ts), with or without the runner, and Debian's Chromium through
+ * playwright-core. Every request the browser makes must go to 127.0.0.1; others are refused
+ * and recorded, and tests assert there were none.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startServer } from '../../sandbox-runner/server.ts';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const DIST = join(ROOT, 'dist');
+
+/** Builds the site when dist/ has no chapters (the test command normally builds first). */
+export function ensureBuilt(): void {
+  if (process.env.E2E_REBUILD !== '1' && existsSync(join(DIST, 'en', 'overview', 'index.html'))) return;
+  const result = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'astro', 'bin', 'astro.mjs'), 'build'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' },
+  });
+  if (result.status !== 0) throw new Error(`astro build failed with status ${result.status}`);
+}
+
+export interface Site {
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves dist/ (and the runner unless `withoutRunner`). The runner gets its own state directory,
+ * cgroup and uids, so it cannot sweep away the sessions of another runner on this machine.
+ */
+export async function startSite(options: { withoutRunner?: boolean } = {}): Promise<Site> {
+  const tag = `e2e-${process.pid}`;
+  const server = await startServer({
+    port: 0,
+    staticDir: DIST,
+    withoutRunner: options.withoutRunner,
+    config: {
+      stateDir: `/run/socket-workbook-${tag}`,
+      cgroupName: `socket-workbook-${tag}`,
+      firstSessionUid: 300_000 + (process.pid % 500) * 64,
+      spareSessions: 0,
+      logLevel: 'warn',
+      limits: { maxSessions: 32 },
+    },
+  });
+  return { url: server.url, close: () => server.close() };
+}
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface BrowserHandle {
+  browser: Browser;
+  /** A fresh context (own storage) with the loopback-only guard. */
+  newPage(options?: { javaScriptEnabled?: boolean; locale?: string }): Promise<Page>;
+  /** Requests that tried to leave 127.0.0.1 (refused). */
+  offLoopback: string[];
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(): Promise<BrowserHandle> {
+  // playwright's launch() gives Chromium a fresh temporary profile (user data dir) of its own.
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  });
+  const offLoopback: string[] = [];
+  const contexts: BrowserContext[] = [];
+  return {
+    browser,
+    offLoopback,
+    async newPage(options = {}) {
+      const context = await browser.newContext({ javaScriptEnabled: options.javaScriptEnabled ?? true, locale: options.locale ?? 'en-US', viewport: { width: 1280, height: 900 } });
+      contexts.push(context);
+      await context.route('**/*', (route) => {
+        const url = new URL(route.request().url());
+        if (url.protocol === 'data:' || url.protocol === 'blob:' || url.hostname === '127.0.0.1') return route.continue();
+        offLoopback.push(url.href);
+        return route.abort('blockedbyclient');
+      });
+      return context.newPage();
+    },
+    async close() {
+      for (const context of contexts) await context.close().catch(() => {});
+      await browser.close();
+    },
+  };
+}
+
+/** The root element of the cell that holds the variant `id` (a group's cells share one). */
+export function cell(page: Page, id: string) {
+  return page.locator(`workbook-cell[data-cell-ids~="${id}"]`);
+}
+
+/** Waits until the page's runner bar has asked the runner (so buttons are in their final state). */
+export async function runnerChecked(page: Page): Promise<string> {
+  const text = page.locator('.wb-session-text');
+  await text.and(page.locator('[data-state="ready"], [data-state="unavailable"]')).waitFor();
+  return (await text.getAttribute('data-state')) ?? '';
+}
+
+/** Shows the variant `id` of its cell (clicking its tab when the cell has tabs). */
+export async function showVariant(page: Page, id: string) {
+  const root = cell(page, id);
+  const tab = root.locator(`[role="tab"][data-variant="${id}"]`);
+  if ((await tab.count()) > 0) await tab.click();
+  return root;
+}
+
+/** Runs the variant `id` with the Run button; returns the cell's root locator. */
+export async function runCell(page: Page, id: string) {
+  const root = await showVariant(page, id);
+  await root.getByRole('button', { name: /^(Run|运行)$/ }).click();
+  return root;
+}

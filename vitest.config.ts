@@ -1,0 +1,53 @@
+/**
+ * Test projects. `npx vitest run` runs them all; `--project <name>` picks one.
+ * - unit: fast tests with no server (tests/unit, tests/runner/unit and the site's build helpers);
+ * - runner: the runner's integration and exploit suites, against real bubblewrap, one file at a time;
+ * - content: every published cell through the real runner;
+ * - e2e: the built site (dist/) in Chromium with the real runner, one file at a time.
+ */
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['tests/**/*.test.ts'],
+          exclude: ['tests/runner/integration/**', 'tests/runner/exploits/**', 'tests/content/**', 'tests/e2e/**', '**/node_modules/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'runner',
+          include: ['tests/runner/integration/**/*.test.ts', 'tests/runner/exploits/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'content',
+          include: ['tests/content/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['tests/e2e/**/*.test.ts'],
+          // Building the site (when dist/ is missing) and starting Chromium take a while.
+          testTimeout: 60_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
