@@ -53,8 +53,11 @@ export const runnerConfigSchema = z.object({
   firstSessionUid: z.number().int().min(1000).default(200_000),
   /** Sessions prepared ahead so that a run without a session starts at once. */
   spareSessions: z.number().int().min(0).max(16).default(2),
-  /** Keep one sandbox started ahead per session, so a run only pays for its interpreter. */
-  prewarm: z.boolean().default(true),
+  /**
+   * Sandboxes kept started ahead per session, so a run only pays for its interpreter; two let
+   * back-to-back runs find one ready while the next is prepared. 0 turns prewarming off.
+   */
+  spareSandboxesPerSession: z.number().int().min(0).max(4).default(2),
   /** Interpreters, as host paths (Debian's python3 starts 3x faster than others here). */
   pythonPath: z.string().default('/usr/bin/python3'),
   /** Node.js binary for JavaScript/TypeScript cells; defaults to the runner's own Node. */
@@ -75,7 +78,7 @@ const ENVIRONMENT: Record<string, (config: Record<string, any>, value: string) =
   RUNNER_MAX_RUNS_TOTAL: (c, v) => ((c.limits ??= {}).maxRunsTotal = Number(v)),
   RUNNER_MAX_SESSIONS: (c, v) => ((c.limits ??= {}).maxSessions = Number(v)),
   RUNNER_SPARE_SESSIONS: (c, v) => (c.spareSessions = Number(v)),
-  RUNNER_PREWARM: (c, v) => (c.prewarm = v !== '0' && v !== 'false'),
+  RUNNER_SPARE_SANDBOXES: (c, v) => (c.spareSandboxesPerSession = Number(v)),
   RUNNER_STATE_DIR: (c, v) => (c.stateDir = v),
   RUNNER_PYTHON: (c, v) => (c.pythonPath = v),
   RUNNER_NODE: (c, v) => (c.nodePath = v),

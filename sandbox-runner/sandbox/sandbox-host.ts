@@ -46,15 +46,30 @@ export interface PreparedSandbox {
   readonly cgroup: CgroupSet;
   /** Writes the code and tells the launcher what to run. */
   launch(variant: LanguageVariant, code: string): Promise<void>;
-  /** Kills everything the sandbox started and removes its files and cgroup. */
+  /** True when the kernel's OOM killer acted in this sandbox. */
+  oomKilled(): Promise<boolean>;
+  /** Kills everything the sandbox started and removes its files (its slot may be reused). */
   dispose(): Promise<void>;
   /** Resolves when the sandbox's outer process has exited. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+interface RunSlot {
+  name: string;
+  cgroup: CgroupSet;
+  cellDir: string;
+}
+
 /** One reader's private world on the host. */
 export class SessionEnvironment {
   private disposed = false;
+  /** Run slots free for the next sandbox, and how many were ever made. */
+  readonly freeSlots: RunSlot[] = [];
+  slotCount = 0;
+
+  get ended(): boolean {
+    return this.disposed;
+  }
   private readonly host: SandboxHost;
   private readonly netnsFd: number;
   readonly id: string;
@@ -92,6 +107,7 @@ export class SessionEnvironment {
     this.disposed = true;
     await this.cgroup.killAll();
     await this.cgroup.remove().catch(() => {});
+    for (const slot of this.freeSlots.splice(0)) await rm(slot.cellDir, { recursive: true, force: true }).catch(() => {});
     try {
       closeSync(this.netnsFd);
     } catch {
@@ -229,13 +245,26 @@ export class SandboxHost {
     }
   }
 
+  /**
+   * A run slot: a cgroup and a code directory. Slots are reused within a session: removing a
+   * memory cgroup costs the kernel an RCU grace period, far more than a run's own set-up.
+   */
+  private async takeSlot(session: SessionEnvironment): Promise<RunSlot> {
+    const reused = session.freeSlots.pop();
+    if (reused) return reused;
+    const name = `r${++session.slotCount}`;
+    const slot = { name, cgroup: session.cgroup.child(name), cellDir: `${this.layout.dir}/cells/${session.id}-${name}` };
+    await mkdir(slot.cellDir, { mode: 0o755 });
+    await chmod(slot.cellDir, 0o755);
+    await slot.cgroup.create();
+    return slot;
+  }
+
   async startSandbox(session: SessionEnvironment): Promise<PreparedSandbox> {
     const id = newId('r');
-    const cellDir = `${this.layout.dir}/cells/${id}`;
-    const cgroup = session.cgroup.child(id);
-    await mkdir(cellDir, { mode: 0o755 });
-    await chmod(cellDir, 0o755);
-    await cgroup.create();
+    const slot = await this.takeSlot(session);
+    const { cgroup, cellDir } = slot;
+    const oomKillsBefore = await cgroup.oomKills();
     const child = spawnSandbox({
       plan: {
         netnsPath: session.netnsPath,
@@ -254,6 +283,7 @@ export class SandboxHost {
     const exited = waitForExit(child);
     child.stdin!.on('error', () => {});
     let disposed = false;
+    let codeFile: string | undefined;
     return {
       id,
       child,
@@ -263,16 +293,25 @@ export class SandboxHost {
       cgroup,
       exited,
       async launch(variant, code) {
-        await writeFile(`${cellDir}/${variant.fileName}`, code, { mode: 0o644 });
+        codeFile = `${cellDir}/${variant.fileName}`;
+        await writeFile(codeFile, code, { mode: 0o644 });
         child.stdin!.write(`${variant.name}\n`);
+      },
+      async oomKilled() {
+        return (await cgroup.oomKills()) > oomKillsBefore;
       },
       async dispose() {
         if (disposed) return;
         disposed = true;
         await cgroup.killAll();
         await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2_000))]);
-        await cgroup.remove().catch(() => {});
-        await rm(cellDir, { recursive: true, force: true }).catch(() => {});
+        if (codeFile) await rm(codeFile, { force: true }).catch(() => {});
+        if (session.ended || (await cgroup.pids()).length > 0) {
+          await cgroup.remove().catch(() => {});
+          await rm(cellDir, { recursive: true, force: true }).catch(() => {});
+        } else {
+          session.freeSlots.push(slot);
+        }
       },
     };
   }

@@ -115,14 +115,14 @@ export class Run {
         this.closeStdin();
       }
       const { code: exitCode, signal } = await sandbox.exited;
-      // The program is gone; take down anything it left behind before the streams can close.
-      await sandbox.cgroup.killAll();
+      // bubblewrap has exited, so its pid namespace and everything in it is gone; the streams
+      // close as soon as the kernel has torn it down. (dispose() sweeps the cgroup anyway.)
       await Promise.race([streamsDone, new Promise((resolve) => setTimeout(resolve, 1_000))]);
       for (const type of ['stdout', 'stderr'] as const) {
         const rest = decoders[type].end();
         if (rest && !this.stopReason) this.sink({ type, data: rest });
       }
-      const oomKilled = (await sandbox.cgroup.oomKills()) > 0;
+      const oomKilled = await sandbox.oomKilled();
       return this.exitEvent(exitCode, signal, oomKilled);
     } catch (error) {
       launcherError = (error as Error).message;

@@ -21,8 +21,8 @@ export class Session {
   readonly runs = new Set<Run>();
   /** Slots taken by runs being started (counted before any await). */
   startingRuns = 0;
-  /** A sandbox started ahead, waiting for the next run. */
-  spareSandbox: Promise<PreparedSandbox> | null = null;
+  /** Sandboxes started ahead, waiting for the next runs (oldest first). */
+  spareSandboxes: Array<Promise<PreparedSandbox>> = [];
   /** Ends with its first run (a run sent without a session). */
   ephemeral = false;
   ended = false;
@@ -102,7 +102,7 @@ export class SessionManager {
       throw errors.sandboxUnavailable(`a new session could not be created (${(error as Error).message}).`);
     }
     const session = new Session(env);
-    if (this.config.prewarm) this.prepareSpareSandbox(session);
+    this.prepareSpareSandboxes(session);
     return session;
   }
 
@@ -118,11 +118,21 @@ export class SessionManager {
     }
   }
 
-  private prepareSpareSandbox(session: Session): void {
-    if (session.ended || session.spareSandbox || this.closed) return;
-    const spare = session.env.prepareSandbox();
-    spare.catch((error) => this.log.warn({ err: error, session: session.id }, 'preparing a sandbox failed'));
-    session.spareSandbox = spare;
+  /** Keeps the session's prepared sandboxes topped up (none when prewarming is off). */
+  private prepareSpareSandboxes(session: Session): void {
+    while (!session.ended && !this.closed && session.spareSandboxes.length < this.config.spareSandboxesPerSession) {
+      const spare = session.env.prepareSandbox();
+      spare.catch((error) => {
+        this.log.warn({ err: error, session: session.id }, 'preparing a sandbox failed');
+        session.spareSandboxes = session.spareSandboxes.filter((other) => other !== spare);
+      });
+      session.spareSandboxes.push(spare);
+    }
+  }
+
+  private async disposeSpareSandboxes(session: Session): Promise<void> {
+    const spares = session.spareSandboxes.splice(0);
+    await Promise.allSettled(spares.map((spare) => spare.then((sandbox) => sandbox.dispose())));
   }
 
   getSession(id: string): Session {
@@ -176,8 +186,7 @@ export class SessionManager {
   }
 
   private async takeSandbox(session: Session): Promise<PreparedSandbox> {
-    const spare = session.spareSandbox;
-    session.spareSandbox = null;
+    const spare = session.spareSandboxes.shift();
     try {
       const sandbox = (await spare?.catch(() => null)) ?? (await session.env.prepareSandbox());
       if (sandbox.child.exitCode !== null || sandbox.child.signalCode !== null) return await session.env.prepareSandbox();
@@ -189,9 +198,9 @@ export class SessionManager {
   }
 
   private async afterRun(session: Session, run: Run, language: Language): Promise<void> {
-    // Prepare the next sandbox once this run has had a moment to start (two cores here: a
-    // sandbox set up at the same instant would slow this run's interpreter start-up).
-    const refill = setTimeout(() => this.prepareSpareSandbox(session), 150);
+    // Replace the sandbox this run took once the run has had a moment to start (two cores
+    // here: a sandbox set up at the same instant would slow this run's interpreter start-up).
+    const refill = setTimeout(() => this.prepareSpareSandboxes(session), 30);
     let exit: ExitEvent | undefined;
     try {
       exit = await run.finished;
@@ -203,7 +212,7 @@ export class SessionManager {
       session.lastActivityAt = Date.now();
       this.log.info({ run: run.id, session: session.id, language, reason: exit?.reason, code: exit?.code, signal: exit?.signal, durationMs: exit?.durationMs }, 'run ended');
       if (session.ephemeral) await this.finishSession(session);
-      else if (!session.ended) this.prepareSpareSandbox(session);
+      else this.prepareSpareSandboxes(session);
     }
   }
 
@@ -221,9 +230,7 @@ export class SessionManager {
     this.sessions.delete(id);
     for (const run of session.runs) run.stop('session-ended');
     await Promise.allSettled([...session.runs].map((run) => run.cleanedUp));
-    const spare = session.spareSandbox;
-    session.spareSandbox = null;
-    await spare?.then((sandbox) => sandbox.dispose()).catch(() => {});
+    await this.disposeSpareSandboxes(session);
     await session.env.dispose();
   }
 
@@ -259,8 +266,7 @@ export class SessionManager {
     await Promise.allSettled(spares.map(async (spare) => {
       const session = await spare;
       session.ended = true;
-      const sandbox = session.spareSandbox;
-      await sandbox?.then((s) => s.dispose()).catch(() => {});
+      await this.disposeSpareSandboxes(session);
       await session.env.dispose();
     }));
     await this.host.close();

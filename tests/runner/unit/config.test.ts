@@ -8,10 +8,10 @@ describe('loadConfig', () => {
   });
 
   test('environment variables change the defaults; overrides win', () => {
-    const config = loadConfig({ limits: { maxProcesses: 64 } }, { RUNNER_WALL_TIME_MS: '5000', RUNNER_MAX_PROCESSES: '256', RUNNER_PREWARM: '0' });
+    const config = loadConfig({ limits: { maxProcesses: 64 } }, { RUNNER_WALL_TIME_MS: '5000', RUNNER_MAX_PROCESSES: '256', RUNNER_SPARE_SANDBOXES: '0' });
     expect(config.limits.wallTimeMs).toBe(5000);
     expect(config.limits.maxProcesses).toBe(64);
-    expect(config.prewarm).toBe(false);
+    expect(config.spareSandboxesPerSession).toBe(0);
   });
 
   test('the result is frozen', () => {
