@@ -161,9 +161,10 @@ function buildCell(unit: CollectedCell[], locale: LocaleId, pageIndex: number): 
   const panels = unit.map((cell, index) => {
     const { meta } = cell;
     const timeoutMs = meta.timeoutMs ?? (meta.server ? SERVER_TIMEOUT_MS : undefined);
-    const panelChildren: Child[] = [
-      h('div', { class: 'wb-code', 'aria-label': t('cell.code', { id: meta.id }), role: 'group' }, [cell.node]),
-    ];
+    const panelChildren: Child[] = [];
+    // Without JavaScript the tabs cannot switch: every version then shows, under this caption.
+    if (tabbed) panelChildren.push(h('p', { class: 'wb-panel-lang', hidden: true }, [labels[index]]));
+    panelChildren.push(h('div', { class: 'wb-code', 'aria-label': t('cell.code', { id: meta.id }), role: 'group' }, [cell.node]));
     if (meta.needs) panelChildren.push(h('p', { class: 'wb-needs' }, [t('cell.needs', { id: meta.needs })]));
     if (cell.expectedOutput !== undefined) {
       panelChildren.push(
