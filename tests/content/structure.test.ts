@@ -12,14 +12,9 @@ const CONTENT = join(ROOT, 'content');
 const LOCALES = ['zh', 'en'] as const;
 const CREDIT_URL = 'https://www.cnblogs.com/fanglijiao/p/15060004.html';
 const ERRATA_ROWS = 23;
-/**
- * The locale's landing page. It waits as `_index.mdx` (which the site's content glob skips) until
- * the site stops redirecting /zh/ and /en/ to the overview and keeps `index` out of the sidebar;
- * then it is renamed `index.mdx`.
- */
-const LANDING = existsSync(join(CONTENT, 'zh', 'index.mdx')) ? 'index' : '_index';
+/** Every page of a locale: its landing page (index), then the chapters in the article's order. */
 const CHAPTERS = [
-  LANDING, 'overview', 'parameters',
+  'index', 'overview', 'parameters',
   ...['bind', 'listen', 'setblocking', 'accept', 'connect', 'connect_ex', 'close', 'recv', 'recvfrom', 'send',
     'sendall', 'sendto', 'settimeout', 'getpeername', 'getsockname', 'fileno'].map((m) => `methods/${m}`),
   'tcp-demo', 'udp-demo', 'web-demo', 'glossary',
