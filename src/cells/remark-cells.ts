@@ -13,6 +13,7 @@ import { relative, sep } from 'node:path';
 import type { Code, Parent, Root, RootContent } from 'mdast';
 import { collectCells, type CollectedCell } from './collect-cells.ts';
 import { SERVER_TIMEOUT_MS } from './cell-meta.ts';
+import { readsStdin } from './heuristics.ts';
 import { isLocaleId, type LocaleId } from '../i18n/locales.ts';
 import { STRINGS, translator, type StringKey } from '../i18n/strings.ts';
 
@@ -55,12 +56,6 @@ function h(name: string, attrs: Attrs = {}, children: Array<Child | string> = []
 
 /** Tab label per runner language. */
 const LANGUAGE_LABELS = { python: 'Python', javascript: 'Node.js', typescript: 'TypeScript' } as const;
-
-/** Heuristic: does this program read standard input (so the stdin box should show)? */
-export function readsStdin(language: string, code: string): boolean {
-  if (language === 'python') return /\binput\s*\(|\bsys\.stdin\b|\bfileinput\b/.test(code);
-  return /\bprocess\.stdin\b|\breadline\b|\/dev\/stdin/.test(code);
-}
 
 /** Picks the locale from a chapter's path (`<contentDir>/<locale>/...`). */
 export function localeOfPath(path: string | undefined, options: RemarkCellsOptions): LocaleId {

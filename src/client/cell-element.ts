@@ -12,6 +12,7 @@ import { OutputView } from './output-view.ts';
 import { RunnerError, runner } from './runner-client.ts';
 import { t } from './page-strings.ts';
 import type { EditorHandle } from './editor.ts';
+import { readsStdin, serverPorts } from '../cells/heuristics.ts';
 
 type CellState = 'idle' | 'starting' | 'running';
 
@@ -33,20 +34,6 @@ interface ActiveRun {
   /** Resolves on the first output or after a short grace, for clients that need this server. */
   ready: Promise<void>;
   stdinOpen: boolean;
-}
-
-/** Same heuristic as the build's (remark-cells.ts), applied to the code as edited. */
-function readsStdin(language: string, code: string): boolean {
-  if (language === 'python') return /\binput\s*\(|\bsys\.stdin\b|\bfileinput\b/.test(code);
-  return /\bprocess\.stdin\b|\breadline\b|\/dev\/stdin/.test(code);
-}
-
-/** Ports a server program binds, as far as a glance at its code tells (literal numbers only). */
-export function serverPorts(code: string): Set<number> {
-  const ports = new Set<number>();
-  const patterns = [/\(\s*['"][^'"\n]*['"]\s*,\s*(\d{2,5})\s*\)/g, /\b(?:listen|bind)\(\s*(\d{2,5})\b/g];
-  for (const pattern of patterns) for (const match of code.matchAll(pattern)) ports.add(Number(match[1]));
-  return ports;
 }
 
 /** Line and column (1-based) of a DOM point inside Expressive Code's rendered lines. */

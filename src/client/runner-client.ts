@@ -142,7 +142,8 @@ export class RunnerClient extends EventTarget {
 
 /** Reads an NDJSON event stream; a stream that ends without an exit event ends as `error`. */
 export async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (event: RunEvent) => void, signal?: AbortSignal): Promise<ExitEvent> {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
   const started = performance.now();
   let buffer = '';
   let exit: ExitEvent | undefined;
@@ -161,14 +162,14 @@ export async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (eve
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      buffer += value;
+      buffer += decoder.decode(value, { stream: true });
       let newline: number;
       while ((newline = buffer.indexOf('\n')) >= 0) {
         handleLine(buffer.slice(0, newline));
         buffer = buffer.slice(newline + 1);
       }
     }
-    handleLine(buffer);
+    handleLine(buffer + decoder.decode());
   } catch (error) {
     if (!signal?.aborted) throw new RunnerError((error as Error).message, 0);
   }
