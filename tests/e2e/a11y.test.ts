@@ -18,11 +18,11 @@ afterAll(async () => {
 });
 
 test.each([
-  ['zh', '/zh/overview/'],
-  ['en', '/en/overview/'],
-  ['en', '/en/udp-demo/'],
-])('%s %s: no serious or critical axe violations (before and after a run)', async (_locale, path) => {
-  const page = await browser.newPage();
+  ['zh', '/zh/overview/', 'light'],
+  ['en', '/en/overview/', 'dark'],
+  ['en', '/en/udp-demo/', 'light'],
+] as const)('%s %s (%s theme): no serious or critical axe violations, before and after a run', async (_locale, path, colorScheme) => {
+  const page = await browser.newPage({ colorScheme });
   await page.goto(site.url + path);
   expect(await runnerChecked(page)).toBe('ready');
   const serious = async () => {

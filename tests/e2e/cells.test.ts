@@ -141,6 +141,14 @@ describe('running cells', () => {
     await expect.poll(() => server.getAttribute('data-state'), { timeout: 15_000 }).toBe('running');
     await page.keyboard.press('Escape');
     await expect.poll(() => server.locator('.wb-exit').textContent(), { timeout: 15_000 }).toMatch(/^stopped · /);
+    // Shift+Enter runs and moves focus on to the next cell.
+    const first = cell(page, 'socket-is-a-file');
+    await first.locator('.wb-code').focus();
+    await page.keyboard.press('Shift+Enter');
+    await expect.poll(() => first.locator('.wb-exit').textContent(), { timeout: 15_000 }).toMatch(/^exit 0 · /);
+    const focusedCell = await page.evaluate(() => document.activeElement?.closest('workbook-cell')?.getAttribute('data-cell-ids'));
+    const ids = await page.locator('workbook-cell').evaluateAll((cells) => cells.map((c) => c.getAttribute('data-cell-ids')));
+    expect(focusedCell).toBe(ids[ids.indexOf('socket-is-a-file') + 1]);
     await page.context().close();
   });
 });

@@ -66,7 +66,7 @@ export const CHROMIUM_ARGS = [
 export interface BrowserHandle {
   browser: Browser;
   /** A fresh context (own storage) with the loopback-only guard. */
-  newPage(options?: { javaScriptEnabled?: boolean; locale?: string }): Promise<Page>;
+  newPage(options?: { javaScriptEnabled?: boolean; locale?: string; colorScheme?: 'light' | 'dark' }): Promise<Page>;
   /** Requests that tried to leave 127.0.0.1 (refused). */
   offLoopback: string[];
   close(): Promise<void>;
@@ -84,7 +84,12 @@ export async function launchBrowser(): Promise<BrowserHandle> {
     browser,
     offLoopback,
     async newPage(options = {}) {
-      const context = await browser.newContext({ javaScriptEnabled: options.javaScriptEnabled ?? true, locale: options.locale ?? 'en-US', viewport: { width: 1280, height: 900 } });
+      const context = await browser.newContext({
+        javaScriptEnabled: options.javaScriptEnabled ?? true,
+        locale: options.locale ?? 'en-US',
+        colorScheme: options.colorScheme ?? 'light',
+        viewport: { width: 1280, height: 900 },
+      });
       contexts.push(context);
       await context.route('**/*', (route) => {
         const url = new URL(route.request().url());
