@@ -6,9 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { measurePageJs, PAGE_JS_BUDGET_BYTES } from '../src/build/page-js-size.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { startServer } from '../sandbox-runner/server.ts';
 import type { RunEvent } from '../sandbox-runner/protocol.ts';
 
@@ -100,40 +100,6 @@ function cgroupMemoryBytes(): number {
   return total;
 }
 
-function pageJsSizes(distDir: string): Array<{ page: string; gzipBytes: number }> {
-  const results: Array<{ page: string; gzipBytes: number }> = [];
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name === 'index.html') {
-        const html = readFileSync(path, 'utf8');
-        const seen = new Set<string>();
-        let bytes = 0;
-        for (const match of html.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)) {
-          const src = /\bsrc="([^"]+)"/.exec(match[0])?.[1];
-          if (src && src.startsWith('/')) {
-            if (!seen.has(src) && existsSync(join(distDir, src))) bytes += gzipSync(readFileSync(join(distDir, src))).length;
-            seen.add(src);
-            // Static imports of an entry load before it runs: count them too.
-            const entryCode = existsSync(join(distDir, src)) ? readFileSync(join(distDir, src), 'utf8') : '';
-            for (const imported of entryCode.matchAll(/\bimport\s*(?:[\w{}\s,*]+from\s*)?["']\.\/([^"']+)["']/g)) {
-              const chunk = join(distDir, src.replace(/[^/]+$/, ''), imported[1]);
-              if (!seen.has(chunk) && existsSync(chunk)) bytes += gzipSync(readFileSync(chunk)).length;
-              seen.add(chunk);
-            }
-          } else if (!src && match[1].trim() && !/type="(application\/(ld\+)?json|speculationrules)"/.test(match[0])) {
-            bytes += gzipSync(match[1]).length;
-          }
-        }
-        results.push({ page: '/' + path.slice(distDir.length + 1).replace(/index\.html$/, ''), gzipBytes: bytes });
-      }
-    }
-  };
-  if (existsSync(distDir)) walk(distDir);
-  return results.sort((a, b) => a.page.localeCompare(b.page));
-}
-
 async function main() {
   const running = await startServer({ port: 0, staticDir: null, config: { stateDir: STATE_DIR, cgroupName: CGROUP, firstSessionUid: 400_000, logLevel: 'silent', spareSessions: 2, limits: { maxRunsTotal: 64, maxSessions: 80 } } });
   const base = running.url;
@@ -216,12 +182,13 @@ async function main() {
   console.log('|---|---|---|---|---|---|');
   for (const cells of rows) console.log(`| ${cells.join(' | ')} |`);
 
-  const pages = pageJsSizes(join(import.meta.dirname, '..', 'dist'));
+  const distDir = join(import.meta.dirname, '..', 'dist');
+  const pages = existsSync(distDir) ? await measurePageJs(distDir) : [];
   if (pages.length === 0) {
     console.log('\n(no built site in dist/: run `npm run build` to measure page JavaScript)');
   } else {
     const largest = Math.max(...pages.map((page) => page.gzipBytes));
-    console.log(`\nJavaScript before the reader edits (gzip), target ≤ 60 KB per chapter page; largest ${fmt(largest / 1024)} KB: ${largest <= 60 * 1024 ? 'met' : 'missed'}`);
+    console.log(`\nJavaScript before the reader edits (gzip), target ≤ 60 KB per chapter page; largest ${fmt(largest / 1024)} KB: ${largest <= PAGE_JS_BUDGET_BYTES ? 'met' : 'missed'}`);
     console.log('| page | gzip KB |\n|---|---|');
     for (const page of pages) console.log(`| ${page.page} | ${fmt(page.gzipBytes / 1024)} |`);
   }
