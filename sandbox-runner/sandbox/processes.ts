@@ -3,9 +3,10 @@
  * session mounts, sandboxes and preview bridges. Everything it starts gets an empty environment
  * and `/` as working directory, so nothing of the runner's environment can leak inward.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
-import { once } from 'node:events';
+import type { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import { buildChainCommand, encodeArgs, type SandboxPlan, buildBwrapArgs } from './bwrap-args.ts';
 import { buildSeccompFilter } from './seccomp.ts';
 
@@ -70,24 +71,132 @@ export interface SandboxSpawnOptions {
   maxFileBytes: number;
 }
 
+/** A started sandbox as the runner sees it: its stdio and its end. */
+export interface SandboxProcess {
+  pid: number;
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  hasExited(): boolean;
+}
+
+type SpawnerMessage =
+  | { id: number; kind: 'stdout'; pid: number }
+  | { id: number; kind: 'stderr' | 'stdin' }
+  | { id: number; kind: 'exit'; code: number | null; signal: NodeJS.Signals | null }
+  | { id: number; kind: 'error'; message: string };
+
+interface PendingSpawn {
+  pid?: number;
+  handles: Partial<Record<'stdin' | 'stdout' | 'stderr', Socket>>;
+  resolve(process: SandboxProcess): void;
+  reject(error: Error): void;
+  settleExit?: (result: { code: number | null; signal: NodeJS.Signals | null }) => void;
+  exit?: { code: number | null; signal: NodeJS.Signals | null };
+}
+
+/** The helper process that forks sandboxes off the runner's main thread (spawner-entry.ts). */
+class Spawner {
+  private helper: ChildProcess | null = null;
+  private nextId = 1;
+  private readonly pending = new Map<number, PendingSpawn>();
+
+  private start(): ChildProcess {
+    const helper = fork(new URL('./spawner-entry.ts', import.meta.url), [], {
+      env: {},
+      cwd: '/',
+      execArgv: ['--disable-warning=ExperimentalWarning'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'json',
+    });
+    helper.on('message', (message: SpawnerMessage, handle?: Socket) => this.receive(message, handle));
+    helper.on('exit', () => {
+      if (this.helper === helper) this.helper = null;
+      for (const [id, entry] of this.pending) {
+        entry.reject(new Error('the sandbox spawner exited'));
+        entry.settleExit?.({ code: null, signal: 'SIGKILL' });
+        this.pending.delete(id);
+      }
+    });
+    // The helper alone must not keep the runner alive: the channel holds the event loop only
+    // while sandboxes it started are alive (see track()).
+    helper.unref();
+    helper.channel?.unref();
+    return helper;
+  }
+
+  /** Keeps the event loop alive exactly while some sandbox is pending or running. */
+  private track(): void {
+    if (this.pending.size > 0) this.helper?.channel?.ref();
+    else this.helper?.channel?.unref();
+  }
+
+  private receive(message: SpawnerMessage, handle?: Socket): void {
+    const entry = this.pending.get(message.id);
+    if (!entry) return;
+    if (message.kind === 'error') {
+      entry.reject(new Error(message.message));
+      entry.settleExit?.({ code: null, signal: null });
+      this.pending.delete(message.id);
+      this.track();
+      return;
+    }
+    if (message.kind === 'exit') {
+      entry.exit = { code: message.code, signal: message.signal };
+      entry.settleExit?.(entry.exit);
+      this.pending.delete(message.id);
+      this.track();
+      return;
+    }
+    if (message.kind === 'stdout') entry.pid = message.pid;
+    if (!handle) {
+      entry.reject(new Error(`the sandbox's ${message.kind} did not arrive`));
+      return;
+    }
+    entry.handles[message.kind] = handle;
+    const { stdin, stdout, stderr } = entry.handles;
+    if (stdin && stdout && stderr) {
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+        if (entry.exit) resolve(entry.exit);
+        else entry.settleExit = resolve;
+      });
+      stdin.on('error', () => {});
+      entry.resolve({ pid: entry.pid ?? 0, stdin, stdout, stderr, exited, hasExited: () => entry.exit !== undefined });
+    }
+  }
+
+  spawn(file: string, args: string[], extraFds: Buffer[]): Promise<SandboxProcess> {
+    this.helper ??= this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { handles: {}, resolve, reject });
+      this.track();
+      this.helper!.send({ id, file, args, extraFds: extraFds.map((data) => data.toString('base64')) });
+    });
+  }
+
+  stop(): void {
+    this.helper?.kill('SIGKILL');
+    this.helper = null;
+  }
+}
+
+const spawner = new Spawner();
+
 /**
  * Starts one sandbox: a root shell joins the run's cgroups and caps file size, then becomes
  * nsenter → setpriv → bwrap. bubblewrap reads its options and the seccomp filter from pipes.
  */
-export function spawnSandbox({ plan, cgroupProcsFiles, maxFileBytes }: SandboxSpawnOptions): ChildProcess {
+export function spawnSandbox({ plan, cgroupProcsFiles, maxFileBytes }: SandboxSpawnOptions): Promise<SandboxProcess> {
   const join = cgroupProcsFiles.map((file) => `echo $$ > '${file}' || exit 126`).join('; ');
   const script = `${join}; ulimit -f ${Math.ceil(maxFileBytes / 512)}; ulimit -c 0; exec "$@"`;
-  const child = spawn(SHELL, ['-c', script, 'sandbox', ...buildChainCommand(plan)], {
-    env: {},
-    cwd: '/',
-    stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
-  });
-  const [, , , argsPipe, seccompPipe] = child.stdio as [unknown, unknown, unknown, NodeJS.WritableStream, NodeJS.WritableStream];
-  argsPipe.on('error', () => {});
-  seccompPipe.on('error', () => {});
-  argsPipe.end(encodeArgs(buildBwrapArgs(plan)));
-  seccompPipe.end(seccompFilter);
-  return child;
+  return spawner.spawn(SHELL, ['-c', script, 'sandbox', ...buildChainCommand(plan)], [encodeArgs(buildBwrapArgs(plan)), seccompFilter]);
+}
+
+/** Stops the spawner helper (the runner is closing). */
+export function stopSpawner(): void {
+  spawner.stop();
 }
 
 const BRIDGE = `
@@ -119,11 +228,4 @@ export function spawnPreviewBridge(netnsPath: string, port: number, pythonPath: 
     [`--net=${netnsPath}`, '--', '/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--', pythonPath, '-S', '-c', BRIDGE, String(port)],
     { env: {}, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] },
   );
-}
-
-/** Waits for a child to exit; resolves with its code and signal. */
-export async function waitForExit(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return { code: child.exitCode, signal: child.signalCode };
-  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
-  return { code, signal };
 }

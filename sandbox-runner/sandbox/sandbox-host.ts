@@ -11,17 +11,9 @@ import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { RunnerConfig } from '../config.ts';
 import type { LanguageVariant } from '../languages.ts';
-import { VARIANTS } from '../languages.ts';
+import { launcherScript, launchLine } from './launcher.ts';
 import { CgroupSet, cgroupsAvailable } from './cgroups.ts';
-import { createNetworkNamespace, listMountsUnder, mountTmpfs, spawnPreviewBridge, spawnSandbox, unmount, waitForExit } from './processes.ts';
-
-/** The program bubblewrap starts: waits for the variant name on stdin, then becomes it. */
-function launcherScript(): string {
-  const arms = Object.values(VARIANTS).map(
-    (variant) => `${variant.name}) exec ${variant.argv.map((arg) => `'${arg}'`).join(' ')} ;;`,
-  );
-  return `IFS= read -r variant || exit 125\ncase "$variant" in\n${arms.join('\n')}\nesac\nexit 125`;
-}
+import { createNetworkNamespace, listMountsUnder, mountTmpfs, spawnPreviewBridge, spawnSandbox, unmount, type SandboxProcess } from './processes.ts';
 
 const ETC_FILES = {
   hosts: '127.0.0.1\tlocalhost workbook\n::1\tlocalhost ip6-localhost ip6-loopback\n',
@@ -39,13 +31,13 @@ export class SandboxUnavailableError extends Error {
 /** A sandbox started ahead of its code: the launcher inside waits on stdin. */
 export interface PreparedSandbox {
   readonly id: string;
-  readonly child: ChildProcess;
+  readonly process: SandboxProcess;
   readonly stdin: Writable;
   readonly stdout: Readable;
   readonly stderr: Readable;
   readonly cgroup: CgroupSet;
-  /** Writes the code and tells the launcher what to run. */
-  launch(variant: LanguageVariant, code: string): Promise<void>;
+  /** Writes the code and tells the launcher what to run; `nonce` marks the program's end. */
+  launch(variant: LanguageVariant, code: string, nonce: string): Promise<void>;
   /** True when the kernel's OOM killer acted in this sandbox. */
   oomKilled(): Promise<boolean>;
   /** Kills everything the sandbox started and removes its files (its slot may be reused). */
@@ -265,7 +257,7 @@ export class SandboxHost {
     const slot = await this.takeSlot(session);
     const { cgroup, cellDir } = slot;
     const oomKillsBefore = await cgroup.oomKills();
-    const child = spawnSandbox({
+    const child = await spawnSandbox({
       plan: {
         netnsPath: session.netnsPath,
         uid: session.uid,
@@ -280,22 +272,21 @@ export class SandboxHost {
       cgroupProcsFiles: cgroup.procsFiles(),
       maxFileBytes: this.config.limits.maxFileBytes,
     });
-    const exited = waitForExit(child);
-    child.stdin!.on('error', () => {});
+    const { exited } = child;
     let disposed = false;
     let codeFile: string | undefined;
     return {
       id,
-      child,
-      stdin: child.stdin!,
-      stdout: child.stdout!,
-      stderr: child.stderr!,
+      process: child,
+      stdin: child.stdin,
+      stdout: child.stdout,
+      stderr: child.stderr,
       cgroup,
       exited,
-      async launch(variant, code) {
+      async launch(variant, code, nonce) {
         codeFile = `${cellDir}/${variant.fileName}`;
         await writeFile(codeFile, code, { mode: 0o644 });
-        child.stdin!.write(`${variant.name}\n`);
+        child.stdin.write(launchLine(variant.name, nonce));
       },
       async oomKilled() {
         return (await cgroup.oomKills()) > oomKillsBefore;

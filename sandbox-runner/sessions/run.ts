@@ -5,10 +5,12 @@
  * files) always happens, in `finally`.
  */
 import { StringDecoder } from 'node:string_decoder';
+import { randomBytes } from 'node:crypto';
 import { constants as os } from 'node:os';
 import type { ExitEvent, ExitReason, RunEvent } from '../protocol.ts';
 import type { LanguageVariant } from '../languages.ts';
 import type { PreparedSandbox } from '../sandbox/sandbox-host.ts';
+import { EndMarkerScanner } from '../sandbox/launcher.ts';
 import type { RunLimits } from '../config.ts';
 
 /** Receives a run's events; returns false when the consumer wants the run to pause output. */
@@ -95,38 +97,51 @@ export class Run {
 
   private async execute(variant: LanguageVariant, code: string, stdin: string | undefined): Promise<ExitEvent> {
     const { sandbox } = this;
+    const nonce = randomBytes(12).toString('hex');
     const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+    const scanners = { stdout: new EndMarkerScanner(nonce), stderr: new EndMarkerScanner(nonce) };
+    // The launcher's end markers on both streams: the program has ended and all its output is in.
+    let programEnded!: (status: number) => void;
+    const markersSeen = new Promise<number>((resolve) => (programEnded = resolve));
     const streamsDone = Promise.all(
       (['stdout', 'stderr'] as const).map(
         (type) =>
           new Promise<void>((resolve) => {
-            sandbox[type].on('data', (chunk: Buffer) => this.forward(type, decoders[type], chunk));
+            sandbox[type].on('data', (chunk: Buffer) => {
+              const output = scanners[type].push(chunk);
+              if (output.length) this.forward(type, decoders[type], output);
+              if (scanners.stdout.ended !== null && scanners.stderr.ended !== null) programEnded(Number(scanners.stdout.ended));
+            });
             sandbox[type].once('close', resolve);
             sandbox[type].once('error', () => resolve());
           }),
       ),
     );
     const timer = setTimeout(() => this.stop('timeout'), this.limits.wallTimeMs);
-    let launcherError = '';
     try {
-      await sandbox.launch(variant, code);
+      await sandbox.launch(variant, code, nonce);
       if (stdin !== undefined) {
         this.writeStdin(stdin);
         this.closeStdin();
       }
+      const ended = await Promise.race([markersSeen.then((status) => ({ status })), sandbox.exited.then((exit) => ({ exit }))]);
+      if ('status' in ended && !this.stopReason) {
+        for (const type of ['stdout', 'stderr'] as const) {
+          const rest = decoders[type].end();
+          if (rest) this.sink({ type, data: rest });
+        }
+        return this.exitEvent(ended.status, null, await sandbox.oomKilled(), true);
+      }
+      // The sandbox ended without the launcher's markers: stopped, killed, or it never ran.
       const { code: exitCode, signal } = await sandbox.exited;
-      // bubblewrap has exited, so its pid namespace and everything in it is gone; the streams
-      // close as soon as the kernel has torn it down. (dispose() sweeps the cgroup anyway.)
       await Promise.race([streamsDone, new Promise((resolve) => setTimeout(resolve, 1_000))]);
       for (const type of ['stdout', 'stderr'] as const) {
-        const rest = decoders[type].end();
+        const rest = decoders[type].write(scanners[type].flush()) + decoders[type].end();
         if (rest && !this.stopReason) this.sink({ type, data: rest });
       }
-      const oomKilled = await sandbox.oomKilled();
-      return this.exitEvent(exitCode, signal, oomKilled);
+      return this.exitEvent(exitCode, signal, await sandbox.oomKilled(), false);
     } catch (error) {
-      launcherError = (error as Error).message;
-      this.sink({ type: 'stderr', data: `sandbox error: ${launcherError}\n` });
+      this.sink({ type: 'stderr', data: `sandbox error: ${(error as Error).message}\n` });
       return { type: 'exit', code: null, signal: null, reason: 'error', durationMs: this.elapsedMs() };
     } finally {
       clearTimeout(timer);
@@ -134,15 +149,15 @@ export class Run {
     }
   }
 
-  private exitEvent(exitCode: number | null, signal: NodeJS.Signals | null, oomKilled: boolean): ExitEvent {
+  private exitEvent(exitCode: number | null, signal: NodeJS.Signals | null, oomKilled: boolean, programRan: boolean): ExitEvent {
     const durationMs = this.elapsedMs();
     let reason: ExitReason = this.stopReason ?? (oomKilled ? 'memory-limit' : 'exit');
-    // bubblewrap reports a program killed by signal N as exit code 128 + N.
+    // The launcher (a shell) and bubblewrap report a program killed by signal N as 128 + N.
     if (signal === null && exitCode !== null && exitCode > 128 && exitCode <= 128 + 64 && SIGNAL_NAMES[exitCode - 128]) {
       signal = SIGNAL_NAMES[exitCode - 128] as NodeJS.Signals;
       exitCode = null;
     }
-    if (reason === 'exit' && exitCode !== null && LAUNCHER_FAILED.has(exitCode)) {
+    if (reason === 'exit' && !programRan && exitCode !== null && LAUNCHER_FAILED.has(exitCode)) {
       this.sink({ type: 'stderr', data: `sandbox error: the sandbox could not start the program (status ${exitCode}).\n` });
       reason = 'error';
     }

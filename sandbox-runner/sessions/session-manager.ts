@@ -189,7 +189,7 @@ export class SessionManager {
     const spare = session.spareSandboxes.shift();
     try {
       const sandbox = (await spare?.catch(() => null)) ?? (await session.env.prepareSandbox());
-      if (sandbox.child.exitCode !== null || sandbox.child.signalCode !== null) return await session.env.prepareSandbox();
+      if (sandbox.process.hasExited()) return await session.env.prepareSandbox();
       return sandbox;
     } catch (error) {
       this.log.error({ err: error, session: session.id }, 'starting a sandbox failed');

@@ -1,0 +1,49 @@
+/**
+ * The spawner: a small helper process that starts sandboxes for the runner and hands their
+ * stdio back over the IPC channel. Forking a process costs time proportional to the parent's
+ * memory, and Node forks on its main thread: from the runner (a large process serving HTTP) one
+ * sandbox cost ~13 ms of blocked event loop; from this small process it costs a fraction of that,
+ * on the other core. Started by processes.ts; exits when the runner goes away.
+ */
+import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
+
+interface SpawnRequest {
+  id: number;
+  file: string;
+  args: string[];
+  /** Data written to extra pipes (fd 3, 4, ...) and then closed, base64. */
+  extraFds: string[];
+}
+
+process.on('disconnect', () => process.exit(0));
+
+process.on('message', (request: SpawnRequest) => {
+  let child;
+  try {
+    child = spawn(request.file, request.args, {
+      env: {},
+      cwd: '/',
+      stdio: ['pipe', 'pipe', 'pipe', ...request.extraFds.map(() => 'pipe' as const)],
+    });
+  } catch (error) {
+    process.send!({ id: request.id, kind: 'error', message: (error as Error).message });
+    return;
+  }
+  request.extraFds.forEach((data, index) => {
+    const pipe = child.stdio[3 + index] as NodeJS.WritableStream;
+    pipe.on('error', () => {});
+    pipe.end(Buffer.from(data, 'base64'));
+  });
+  child.on('error', (error) => process.send!({ id: request.id, kind: 'error', message: error.message }));
+  // Nothing may be read here: the runner reads. Output handles go first; the program inside
+  // waits for its first line on stdin, so nothing is written before they have arrived.
+  child.stdout.pause();
+  child.stderr.pause();
+  // Child stdio streams are net.Sockets over pipes, which the IPC channel can pass.
+  const handle = (stream: unknown) => stream as Socket;
+  process.send!({ id: request.id, kind: 'stdout', pid: child.pid }, handle(child.stdout));
+  process.send!({ id: request.id, kind: 'stderr' }, handle(child.stderr));
+  process.send!({ id: request.id, kind: 'stdin' }, handle(child.stdin));
+  child.on('exit', (code, signal) => process.send!({ id: request.id, kind: 'exit', code, signal }));
+});
