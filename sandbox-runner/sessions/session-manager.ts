@@ -204,16 +204,18 @@ export class SessionManager {
     let exit: ExitEvent | undefined;
     try {
       exit = await run.finished;
-      await run.cleanedUp;
     } finally {
+      // The slot frees with the exit event: a reader who runs again at once must not meet
+      // "busy" while the kernel is still tearing the last sandbox down.
       clearTimeout(refill);
       this.runs.delete(run.id);
       session.runs.delete(run);
       session.lastActivityAt = Date.now();
       this.log.info({ run: run.id, session: session.id, language, reason: exit?.reason, code: exit?.code, signal: exit?.signal, durationMs: exit?.durationMs }, 'run ended');
-      if (session.ephemeral) await this.finishSession(session);
-      else this.prepareSpareSandboxes(session);
     }
+    await run.cleanedUp.catch((error) => this.log.warn({ err: error, run: run.id }, 'cleaning up a run failed'));
+    if (session.ephemeral) await this.finishSession(session);
+    else this.prepareSpareSandboxes(session);
   }
 
   /** Ends a session: every run in it ends with reason session-ended, then all is removed. */

@@ -121,6 +121,12 @@ while True:
     await api(base, 'DELETE', `/api/sessions/${session}`);
   });
 
+  test('runs back to back never meet "busy" while the last sandbox is torn down', async () => {
+    const session = await createSession(base);
+    for (let i = 0; i < 10; i++) expect((await run(base, { language: 'python', code: `print(${i})`, session })).stdout).toBe(`${i}\n`);
+    await api(base, 'DELETE', `/api/sessions/${session}`);
+  });
+
   test('files written in one run are read in the next', async () => {
     const session = await createSession(base);
     await run(base, { language: 'python', code: "open('note.txt', 'w').write('kept')", session });
