@@ -1,11 +1,11 @@
 /**
  * Language definitions: plain data. Each variant names the file the code is written to inside
- * the sandbox (under /cell) and the command that runs it. Interpreter paths are sandbox paths:
+ * the sandbox (under /cell/<run>/) and the interpreter that runs it. Interpreter paths are sandbox paths:
  * the sandbox builder binds the host's interpreters there.
  */
 import type { Language } from './protocol.ts';
 
-/** Where a cell's code lives inside the sandbox. */
+/** Where runs' directories (code and stdio FIFOs) live inside the sandbox: `/cell/<run>/`. */
 export const CELL_DIR = '/cell';
 /** The reader's session directory inside the sandbox (working directory and HOME). */
 export const SESSION_DIR = '/home/reader';
@@ -16,26 +16,21 @@ export const SANDBOX_PYTHON = '/usr/bin/python3';
 export interface LanguageVariant {
   /** Name sent to the sandbox's launcher: letters and dashes only. */
   name: string;
+  /** The code's file name in its run directory (`/cell/<run>/<fileName>`). */
   fileName: string;
+  /** The interpreter and its flags; the code file is appended. */
   argv: readonly string[];
 }
 
 const NODE_FLAGS = ['--disable-warning=ExperimentalWarning'];
+const TS_FLAGS = [...NODE_FLAGS, '--experimental-transform-types'];
 
 export const VARIANTS = {
-  python: { name: 'python', fileName: 'main.py', argv: [SANDBOX_PYTHON, `${CELL_DIR}/main.py`] },
-  'javascript-esm': { name: 'javascript-esm', fileName: 'main.mjs', argv: [SANDBOX_NODE, ...NODE_FLAGS, `${CELL_DIR}/main.mjs`] },
-  'javascript-cjs': { name: 'javascript-cjs', fileName: 'main.cjs', argv: [SANDBOX_NODE, ...NODE_FLAGS, `${CELL_DIR}/main.cjs`] },
-  'typescript-esm': {
-    name: 'typescript-esm',
-    fileName: 'main.mts',
-    argv: [SANDBOX_NODE, ...NODE_FLAGS, '--experimental-transform-types', `${CELL_DIR}/main.mts`],
-  },
-  'typescript-cjs': {
-    name: 'typescript-cjs',
-    fileName: 'main.cts',
-    argv: [SANDBOX_NODE, ...NODE_FLAGS, '--experimental-transform-types', `${CELL_DIR}/main.cts`],
-  },
+  python: { name: 'python', fileName: 'main.py', argv: [SANDBOX_PYTHON] },
+  'javascript-esm': { name: 'javascript-esm', fileName: 'main.mjs', argv: [SANDBOX_NODE, ...NODE_FLAGS] },
+  'javascript-cjs': { name: 'javascript-cjs', fileName: 'main.cjs', argv: [SANDBOX_NODE, ...NODE_FLAGS] },
+  'typescript-esm': { name: 'typescript-esm', fileName: 'main.mts', argv: [SANDBOX_NODE, ...TS_FLAGS] },
+  'typescript-cjs': { name: 'typescript-cjs', fileName: 'main.cts', argv: [SANDBOX_NODE, ...TS_FLAGS] },
 } as const satisfies Record<string, LanguageVariant>;
 
 export type VariantName = keyof typeof VARIANTS;

@@ -1,18 +1,26 @@
 /**
- * The launcher: the small shell program bubblewrap starts in every prepared sandbox. It waits
- * for one line on stdin (`<variant> <nonce>`), runs that variant's interpreter as its child,
- * then writes an end marker carrying the nonce to stderr and (with the exit status) to stdout.
- *
- * The markers tell the runner that the program has ended and that all of its output has been
- * read, without waiting for bubblewrap to tear down the sandbox's namespaces, which takes the
- * kernel RCU grace periods (tens of milliseconds under load). Pure: builds text, parses bytes.
+ * The programs that run inside a session's sandbox: the zygote (started once per session by
+ * bubblewrap) and the run script it starts for every run. A run writes an end marker carrying a
+ * nonce to stderr and (with the exit status) to stdout when its program ends: the marker tells
+ * the runner that the program has ended and that all its output has been read (its stdio FIFOs
+ * never report end-of-file, the runner holds them open). Pure: builds text, parses bytes.
  */
-import { VARIANTS } from '../languages.ts';
+import { CELL_DIR, VARIANTS } from '../languages.ts';
 
-/** The script, one `case` arm per language variant. */
-export function launcherScript(): string {
-  const arms = Object.values(VARIANTS).map((variant) => `${variant.name}) set -- ${variant.argv.map((arg) => `'${arg}'`).join(' ')} ;;`);
+/**
+ * One run, started ahead of its code by the zygote as `sh -c <this> run <seq>` with fd 3 on the
+ * control channel: reports its pid (the runner then moves it into the run's cgroup, off the
+ * run's critical path: a cgroup migration waits for an RCU grace period), takes its stdio from
+ * the run's FIFOs, waits for `<variant> <nonce>` on stdin, runs the interpreter as its child,
+ * then writes the end markers.
+ */
+export function runScript(): string {
+  const arms = Object.values(VARIANTS).map((variant) => `${variant.name}) set -- ${variant.argv.join(' ')} "${CELL_DIR}/$seq/${variant.fileName}" ;;`);
   return [
+    'seq=$1',
+    'echo "$seq $$" >&3',
+    'exec 3>&-',
+    `exec <"${CELL_DIR}/$seq/in" >"${CELL_DIR}/$seq/out" 2>"${CELL_DIR}/$seq/err"`,
     'IFS=" " read -r variant nonce || exit 125',
     'case "$variant" in',
     ...arms,
@@ -20,13 +28,29 @@ export function launcherScript(): string {
     'esac',
     '"$@"',
     'status=$?',
-    `printf '\\0SW:%s\\0' "$nonce" >&2`,
-    `printf '\\0SW:%s:%s\\0' "$nonce" "$status"`,
+    'printf "\\0SW:%s\\0" "$nonce" >&2',
+    'printf "\\0SW:%s:%s\\0" "$nonce" "$status"',
     'exit "$status"',
   ].join('\n');
 }
 
-/** What the runner sends the launcher to start a variant. */
+/**
+ * The zygote: the program bubblewrap starts once per session. It reads one run number per line
+ * on stdin and starts that run's shell in the background, so a run costs a fork and an exec
+ * inside the session's existing sandbox instead of a new sandbox.
+ */
+export function zygoteScript(): string {
+  const run = runScript();
+  if (run.includes("'")) throw new Error('the run script must not contain single quotes');
+  return [
+    `RUN='${run}'`,
+    'while read -r seq; do',
+    '  /bin/sh -c "$RUN" run "$seq" 3>&1 </dev/null >/dev/null 2>&1 &',
+    'done',
+  ].join('\n');
+}
+
+/** What the runner sends a waiting run (on its stdin) to start its program. */
 export function launchLine(variantName: string, nonce: string): string {
   return `${variantName} ${nonce}\n`;
 }

@@ -176,6 +176,17 @@ class Spawner {
     });
   }
 
+  /** A short command without stdio; resolves with its exit code. */
+  run(file: string, args: string[]): Promise<number | null> {
+    this.helper ??= this.start();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { handles: {}, resolve: () => {}, reject, settleExit: ({ code }) => resolve(code) });
+      this.track();
+      this.helper!.send({ id, mode: 'run', file, args, extraFds: [] });
+    });
+  }
+
   stop(): void {
     this.helper?.kill('SIGKILL');
     this.helper = null;
@@ -192,6 +203,11 @@ export function spawnSandbox({ plan, cgroupProcsFiles, maxFileBytes }: SandboxSp
   const join = cgroupProcsFiles.map((file) => `echo $$ > '${file}' || exit 126`).join('; ');
   const script = `${join}; ulimit -f ${Math.ceil(maxFileBytes / 512)}; ulimit -c 0; exec "$@"`;
   return spawner.spawn(SHELL, ['-c', script, 'sandbox', ...buildChainCommand(plan)], [encodeArgs(buildBwrapArgs(plan)), seccompFilter]);
+}
+
+/** Runs a short host command through the spawner (no runner fork); resolves with its exit code. */
+export function runHelperCommand(file: string, args: string[]): Promise<number | null> {
+  return spawner.run(file, args);
 }
 
 /** Stops the spawner helper (the runner is closing). */

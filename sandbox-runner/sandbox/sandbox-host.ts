@@ -4,16 +4,18 @@
  * directory, cgroups, a uid) and starts sandboxes in them. The sessions layer above never sees a
  * path or a pid.
  */
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
-import { closeSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import type { RunnerConfig } from '../config.ts';
 import type { LanguageVariant } from '../languages.ts';
-import { launcherScript, launchLine } from './launcher.ts';
+import { launchLine, zygoteScript } from './launcher.ts';
+import { SessionSandbox } from './session-sandbox.ts';
 import { CgroupSet, cgroupsAvailable } from './cgroups.ts';
-import { createNetworkNamespace, listMountsUnder, mountTmpfs, spawnPreviewBridge, spawnSandbox, unmount, type SandboxProcess } from './processes.ts';
+import { createNetworkNamespace, listMountsUnder, mountTmpfs, runHelperCommand, spawnPreviewBridge, spawnSandbox, unmount, type SandboxProcess } from './processes.ts';
 
 const ETC_FILES = {
   hosts: '127.0.0.1\tlocalhost workbook\n::1\tlocalhost ip6-localhost ip6-loopback\n',
@@ -28,29 +30,35 @@ export class SandboxUnavailableError extends Error {
   override name = 'SandboxUnavailableError';
 }
 
-/** A sandbox started ahead of its code: the launcher inside waits on stdin. */
+/**
+ * A run prepared ahead of its code: its directory (stdio FIFOs, held open by the runner) and its
+ * cgroup. `launch` has the session's zygote start it.
+ */
 export interface PreparedSandbox {
   readonly id: string;
-  readonly process: SandboxProcess;
   readonly stdin: Writable;
   readonly stdout: Readable;
   readonly stderr: Readable;
   readonly cgroup: CgroupSet;
-  /** Writes the code and tells the launcher what to run; `nonce` marks the program's end. */
+  /** Writes the code and has the zygote start the run; `nonce` marks the program's end. */
   launch(variant: LanguageVariant, code: string, nonce: string): Promise<void>;
-  /** True when the kernel's OOM killer acted in this sandbox. */
+  /** True when the kernel's OOM killer acted in this run. */
   oomKilled(): Promise<boolean>;
-  /** Kills everything the sandbox started and removes its files (its slot may be reused). */
+  /** True when the session's sandbox this run was prepared in has ended since (take another). */
+  isStale(): boolean;
+  /** Kills everything the run started and removes its files (its cgroup may be reused). */
   dispose(): Promise<void>;
-  /** Resolves when the sandbox's outer process has exited. */
+  /** Resolves when every process of the launched run is gone, if it ends without end markers. */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 interface RunSlot {
   name: string;
   cgroup: CgroupSet;
-  cellDir: string;
 }
+
+/** Run directories made at once (one mkfifo for all their FIFOs). */
+const RUN_DIR_BATCH = 8;
 
 /** One reader's private world on the host. */
 export class SessionEnvironment {
@@ -68,22 +76,59 @@ export class SessionEnvironment {
   readonly uid: number;
   /** Host path of the session directory. */
   readonly dir: string;
+  /** Host path of the runs' directories (`/cell` inside, read-only). */
+  readonly cellsDir: string;
   readonly cgroup: CgroupSet;
+  /** The session's sandbox with its zygote. */
+  readonly sandbox: SessionSandbox;
+  /** Run directories with their FIFOs made, by sequence number. */
+  private readonly readyRunDirs: number[] = [];
+  private nextSeq = 1;
+  private makingRunDirs: Promise<void> | null = null;
 
-  constructor(host: SandboxHost, id: string, uid: number, netnsFd: number, dir: string, cgroup: CgroupSet) {
+  constructor(host: SandboxHost, id: string, uid: number, netnsFd: number, dir: string, cellsDir: string, cgroup: CgroupSet) {
     this.host = host;
     this.id = id;
     this.uid = uid;
     this.netnsFd = netnsFd;
     this.dir = dir;
+    this.cellsDir = cellsDir;
     this.cgroup = cgroup;
+    this.sandbox = new SessionSandbox(() => host.spawnSessionSandbox(this));
+  }
+
+  /** A run directory with its stdio FIFOs; more are made in batches ahead of need. */
+  async takeRunDir(): Promise<number> {
+    if (this.readyRunDirs.length === 0) await this.makeRunDirs();
+    if (this.readyRunDirs.length < RUN_DIR_BATCH / 2) void this.makeRunDirs().catch(() => {});
+    const seq = this.readyRunDirs.shift();
+    if (seq === undefined) throw new Error('no run directory could be made');
+    return seq;
+  }
+
+  /** Makes a batch of run directories if none is ready. */
+  async ensureRunDirs(): Promise<void> {
+    if (this.readyRunDirs.length === 0) await this.makeRunDirs();
+  }
+
+  private makeRunDirs(): Promise<void> {
+    this.makingRunDirs ??= (async () => {
+      const seqs = Array.from({ length: RUN_DIR_BATCH }, () => this.nextSeq++);
+      await Promise.all(seqs.map((seq) => mkdir(`${this.cellsDir}/${seq}`, { mode: 0o755 })));
+      const fifos = seqs.flatMap((seq) => ['in', 'out', 'err'].map((name) => `${this.cellsDir}/${seq}/${name}`));
+      // The session's programs open them as their uid; no other session can reach this folder.
+      const code = await runHelperCommand('/usr/bin/mkfifo', ['-m', '666', ...fifos]);
+      if (code !== 0) throw new Error(`mkfifo failed (${code})`);
+      this.readyRunDirs.push(...seqs);
+    })().finally(() => (this.makingRunDirs = null));
+    return this.makingRunDirs;
   }
 
   get netnsPath(): string {
     return `/proc/${process.pid}/fd/${this.netnsFd}`;
   }
 
-  /** Starts a sandbox in this session, waiting for its code. */
+  /** Prepares a run in this session, waiting for its code. */
   async prepareSandbox(): Promise<PreparedSandbox> {
     if (this.disposed) throw new Error('session environment already ended');
     return this.host.startSandbox(this);
@@ -97,9 +142,11 @@ export class SessionEnvironment {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    this.sandbox.close();
     await this.cgroup.killAll();
     await this.cgroup.remove().catch(() => {});
-    for (const slot of this.freeSlots.splice(0)) await rm(slot.cellDir, { recursive: true, force: true }).catch(() => {});
+    await this.makingRunDirs?.catch(() => {});
+    await rm(this.cellsDir, { recursive: true, force: true }).catch(() => {});
     try {
       closeSync(this.netnsFd);
     } catch {
@@ -157,7 +204,7 @@ function claimUidBlock(stateDir: string, firstSessionUid: number): { index: numb
 
 export class SandboxHost {
   private readonly freeUids: number[] = [];
-  private readonly launcher = launcherScript();
+  private readonly zygote = zygoteScript();
   private readonly rootCgroup: CgroupSet;
   private readonly uidBlock: { index: number; release(): void };
   readonly layout: InstanceLayout;
@@ -218,18 +265,31 @@ export class SandboxHost {
     if (uid === undefined) throw new Error('no free session uid');
     const id = newId('s');
     const dir = `${this.layout.dir}/sessions/${id}`;
+    const cellsDir = `${this.layout.dir}/cells/${id}`;
     const cgroup = this.rootCgroup.child(id);
     let netnsFd: number | undefined;
     try {
       await mkdir(dir, { mode: 0o700 });
+      await mkdir(cellsDir, { mode: 0o711 });
+      await chmod(cellsDir, 0o711);
       await mountTmpfs(dir, uid, this.config.limits.sessionDirBytes);
       await cgroup.create();
       await cgroup.setLimits({ memoryBytes: this.config.limits.memoryBytes, maxProcesses: this.config.limits.maxProcesses });
       netnsFd = await createNetworkNamespace();
-      return new SessionEnvironment(this, id, uid, netnsFd, dir, cgroup);
+      const session = new SessionEnvironment(this, id, uid, netnsFd, dir, cellsDir, cgroup);
+      netnsFd = undefined;
+      // Start the sandbox and make run directories now: sessions are prepared ahead.
+      await Promise.all([session.sandbox.running(), session.ensureRunDirs()]).catch(async (error) => {
+        await session.dispose();
+        throw Object.assign(error as Error, { sessionDisposed: true });
+      });
+      return session;
     } catch (error) {
+      if ((error as { sessionDisposed?: boolean }).sessionDisposed) throw error;
       if (netnsFd !== undefined) closeSync(netnsFd);
+      await cgroup.killAll();
       await cgroup.remove().catch(() => {});
+      await rm(cellsDir, { recursive: true, force: true }).catch(() => {});
       await unmount(dir);
       await rm(dir, { recursive: true, force: true }).catch(() => {});
       this.freeUids.push(uid);
@@ -237,17 +297,34 @@ export class SandboxHost {
     }
   }
 
+  /** Starts a session's sandbox: bubblewrap with the zygote, in the session's cgroups. */
+  spawnSessionSandbox(session: SessionEnvironment) {
+    return spawnSandbox({
+      plan: {
+        netnsPath: session.netnsPath,
+        uid: session.uid,
+        sessionDir: session.dir,
+        cellDir: session.cellsDir,
+        etcDir: `${this.layout.dir}/etc`,
+        pythonPath: this.config.pythonPath,
+        nodePath: this.config.nodePath,
+        runTmpBytes: this.config.limits.runTmpBytes,
+        command: ['/bin/sh', '-c', this.zygote],
+      },
+      cgroupProcsFiles: session.cgroup.procsFiles(),
+      maxFileBytes: this.config.limits.maxFileBytes,
+    });
+  }
+
   /**
-   * A run slot: a cgroup and a code directory. Slots are reused within a session: removing a
-   * memory cgroup costs the kernel an RCU grace period, far more than a run's own set-up.
+   * A run's cgroup. Reused within a session: removing a memory cgroup costs the kernel an RCU
+   * grace period, far more than a run's own set-up.
    */
   private async takeSlot(session: SessionEnvironment): Promise<RunSlot> {
     const reused = session.freeSlots.pop();
     if (reused) return reused;
     const name = `r${++session.slotCount}`;
-    const slot = { name, cgroup: session.cgroup.child(name), cellDir: `${this.layout.dir}/cells/${session.id}-${name}` };
-    await mkdir(slot.cellDir, { mode: 0o755 });
-    await chmod(slot.cellDir, 0o755);
+    const slot = { name, cgroup: session.cgroup.child(name) };
     await slot.cgroup.create();
     return slot;
   }
@@ -255,57 +332,100 @@ export class SandboxHost {
   async startSandbox(session: SessionEnvironment): Promise<PreparedSandbox> {
     const id = newId('r');
     const slot = await this.takeSlot(session);
-    const { cgroup, cellDir } = slot;
+    const { cgroup } = slot;
+    const seq = await session.takeRunDir();
+    const runDir = `${session.cellsDir}/${seq}`;
     const oomKillsBefore = await cgroup.oomKills();
-    const child = await spawnSandbox({
-      plan: {
-        netnsPath: session.netnsPath,
-        uid: session.uid,
-        sessionDir: session.dir,
-        cellDir,
-        etcDir: `${this.layout.dir}/etc`,
-        pythonPath: this.config.pythonPath,
-        nodePath: this.config.nodePath,
-        runTmpBytes: this.config.limits.runTmpBytes,
-        command: ['/bin/sh', '-c', this.launcher],
-      },
-      cgroupProcsFiles: cgroup.procsFiles(),
-      maxFileBytes: this.config.limits.maxFileBytes,
-    });
-    const { exited } = child;
+    // The runner holds every FIFO open read-write: opening never blocks, and the program's
+    // opens never wait for a peer. Its end is told by the end markers, not by end-of-file.
+    const fifo = (name: string, direction: 'read' | 'write') =>
+      new Socket({ fd: openSync(`${runDir}/${name}`, constants.O_RDWR | constants.O_NONBLOCK), readable: direction === 'read', writable: direction === 'write' });
+    const stdout = fifo('out', 'read');
+    const stderr = fifo('err', 'read');
+    const stdin = fifo('in', 'write');
+    stdin.on('error', () => {});
+    let settle!: (result: { code: number | null; signal: NodeJS.Signals | null }) => void;
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => (settle = resolve));
+    let watcher: NodeJS.Timeout | undefined;
     let disposed = false;
-    let codeFile: string | undefined;
+    const finish = (result: { code: number | null; signal: NodeJS.Signals | null }) => {
+      clearInterval(watcher);
+      // Let output already in the FIFOs be read, then end the streams.
+      setTimeout(() => {
+        stdout.destroy();
+        stderr.destroy();
+        settle(result);
+      }, 20);
+    };
+    // The run's shell starts now and waits for its program; it joins the run's cgroup before
+    // it can start anything, so everything it starts is counted and killed with the run.
+    let started: { sandbox: SandboxProcess } | undefined;
+    try {
+      const { pid, sandbox } = await session.sandbox.startRun(seq);
+      const hostPid = await hostPidOf(session.cgroup, pid);
+      for (const file of cgroup.procsFiles()) await writeFile(file, String(hostPid));
+      started = { sandbox };
+    } catch (error) {
+      stdin.destroy();
+      stdout.destroy();
+      stderr.destroy();
+      await cgroup.killAll();
+      session.freeSlots.push(slot);
+      throw error;
+    }
     return {
       id,
-      process: child,
-      stdin: child.stdin,
-      stdout: child.stdout,
-      stderr: child.stderr,
+      stdin,
+      stdout,
+      stderr,
       cgroup,
       exited,
       async launch(variant, code, nonce) {
-        codeFile = `${cellDir}/${variant.fileName}`;
-        await writeFile(codeFile, code, { mode: 0o644 });
-        child.stdin.write(launchLine(variant.name, nonce));
+        await writeFile(`${runDir}/${variant.fileName}`, code, { mode: 0o644 });
+        stdin.write(launchLine(variant.name, nonce));
+        // Without end markers (the run's shell was killed), the run ends when its cgroup is
+        // empty, or with the session's sandbox.
+        let checking = false;
+        watcher = setInterval(async () => {
+          if (checking || stdout.isPaused() || stderr.isPaused()) return;
+          checking = true;
+          if ((await cgroup.pids()).length === 0) finish({ code: null, signal: null });
+          checking = false;
+        }, 100);
+        void started!.sandbox.exited.then(() => finish({ code: null, signal: 'SIGKILL' }));
       },
       async oomKilled() {
         return (await cgroup.oomKills()) > oomKillsBefore;
       },
+      isStale() {
+        return started!.sandbox.hasExited();
+      },
       async dispose() {
         if (disposed) return;
         disposed = true;
+        clearInterval(watcher);
         await cgroup.killAll();
-        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2_000))]);
-        if (codeFile) await rm(codeFile, { force: true }).catch(() => {});
-        if (session.ended || (await cgroup.pids()).length > 0) {
-          await cgroup.remove().catch(() => {});
-          await rm(cellDir, { recursive: true, force: true }).catch(() => {});
-        } else {
-          session.freeSlots.push(slot);
-        }
+        stdin.destroy();
+        stdout.destroy();
+        stderr.destroy();
+        await rm(runDir, { recursive: true, force: true }).catch(() => {});
+        if (session.ended || (await cgroup.pids()).length > 0) await cgroup.remove().catch(() => {});
+        else session.freeSlots.push(slot);
       },
     };
   }
+}
+
+/** Maps a pid inside the session's sandbox to the host pid, among the session's processes. */
+async function hostPidOf(sessionCgroup: CgroupSet, innerPid: number): Promise<number> {
+  const procs = await readFile(sessionCgroup.path('pids', 'cgroup.procs'), 'utf8');
+  for (const line of procs.split('\n')) {
+    if (!line) continue;
+    const status = await readFile(`/proc/${line}/status`, 'utf8').catch(() => '');
+    const nspid = /^NSpid:\s+(.*)$/m.exec(status)?.[1].trim().split(/\s+/);
+    if (nspid && Number(nspid.at(-1)) === innerPid && nspid.length > 1) return Number(line);
+  }
+  throw new Error(`run process ${innerPid} not found in the session`);
 }
 
 /** Kills and removes one instance's sessions: cgroups, mounts, directories. */

@@ -10,6 +10,8 @@ import type { Socket } from 'node:net';
 
 interface SpawnRequest {
   id: number;
+  /** `run`: a short command with no stdio; only its exit is reported. */
+  mode?: 'sandbox' | 'run';
   file: string;
   args: string[];
   /** Data written to extra pipes (fd 3, 4, ...) and then closed, base64. */
@@ -19,6 +21,12 @@ interface SpawnRequest {
 process.on('disconnect', () => process.exit(0));
 
 process.on('message', (request: SpawnRequest) => {
+  if (request.mode === 'run') {
+    const child = spawn(request.file, request.args, { env: {}, cwd: '/', stdio: 'ignore' });
+    child.on('error', (error) => process.send!({ id: request.id, kind: 'error', message: error.message }));
+    child.on('exit', (code, signal) => process.send!({ id: request.id, kind: 'exit', code, signal }));
+    return;
+  }
   let child;
   try {
     child = spawn(request.file, request.args, {

@@ -188,8 +188,10 @@ export class SessionManager {
   private async takeSandbox(session: Session): Promise<PreparedSandbox> {
     const spare = session.spareSandboxes.shift();
     try {
-      const sandbox = (await spare?.catch(() => null)) ?? (await session.env.prepareSandbox());
-      if (sandbox.process.hasExited()) return await session.env.prepareSandbox();
+      const ready = await spare?.catch(() => null);
+      if (ready && !ready.isStale()) return ready;
+      void ready?.dispose();
+      const sandbox = await session.env.prepareSandbox();
       return sandbox;
     } catch (error) {
       this.log.error({ err: error, session: session.id }, 'starting a sandbox failed');

@@ -1,6 +1,5 @@
-import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from 'vitest';
-import { EndMarkerScanner, launcherScript, launchLine } from '../../../sandbox-runner/sandbox/launcher.ts';
+import { EndMarkerScanner, launchLine, runScript, zygoteScript } from '../../../sandbox-runner/sandbox/launcher.ts';
 import { VARIANTS } from '../../../sandbox-runner/languages.ts';
 
 const NONCE = '0123456789abcdef01234567';
@@ -46,21 +45,19 @@ describe('EndMarkerScanner', () => {
   });
 });
 
-describe('launcher script', () => {
-  test('has an arm per variant and runs the program, then writes both markers', () => {
-    const script = launcherScript();
-    for (const variant of Object.values(VARIANTS)) expect(script).toContain(`${variant.name}) set -- '${variant.argv[0]}'`);
-    // Run it with the shell it runs under, a stand-in program and a real launch line.
-    const patched = script.replace(/^python\) set -- .*$/m, "python) set -- /bin/sh -c 'echo out; echo err >&2; exit 3' ;;");
-    const result = spawnSync('/bin/sh', ['-c', patched, 'launcher'], { input: launchLine('python', NONCE) });
-    expect(result.stdout.toString('latin1')).toBe(`out\n\0SW:${NONCE}:3\0`);
-    expect(result.stderr.toString('latin1')).toBe(`err\n\0SW:${NONCE}\0`);
-    expect(result.status).toBe(3);
+describe('zygote and run scripts', () => {
+  test('the run script has an arm per variant, appending the run\'s code file', () => {
+    const script = runScript();
+    for (const variant of Object.values(VARIANTS)) expect(script).toContain(`${variant.name}) set -- ${variant.argv.join(' ')} "/cell/$seq/${variant.fileName}"`);
   });
 
-  test('an unknown variant exits 125 without running anything', () => {
-    const result = spawnSync('/bin/sh', ['-c', launcherScript(), 'launcher'], { input: launchLine('cobol', NONCE) });
-    expect(result.status).toBe(125);
-    expect(result.stdout.length).toBe(0);
+  test('the zygote embeds the run script and starts one run per line', () => {
+    const zygote = zygoteScript();
+    expect(zygote).toContain(`RUN='${runScript()}'`);
+    expect(zygote).toMatch(/while read -r seq; do\n.*"\$RUN" run "\$seq" 3>&1 <\/dev\/null >\/dev\/null 2>&1 &\ndone/);
+  });
+
+  test('launchLine', () => {
+    expect(launchLine('python', NONCE)).toBe(`python ${NONCE}\n`);
   });
 });
