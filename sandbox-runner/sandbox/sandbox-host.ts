@@ -1,8 +1,9 @@
 /**
  * The runner's sandbox backend: prepares the host once (state directory, generated /etc files,
  * leftovers from a crash swept away), creates session environments (network namespace, tmpfs
- * directory, cgroups, a uid) and starts sandboxes in them. The sessions layer above never sees a
- * path or a pid.
+ * directory, cgroups, a uid, and one bubblewrap sandbox with a zygote, see session-sandbox.ts)
+ * and prepares runs in them (a run directory with stdio FIFOs, a cgroup, and the run's shell
+ * waiting for its program). The sessions layer above never sees a path or a pid.
  */
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -371,6 +372,7 @@ export class SandboxHost {
       stderr.destroy();
       await cgroup.killAll();
       session.freeSlots.push(slot);
+      await rm(runDir, { recursive: true, force: true }).catch(() => {});
       throw error;
     }
     return {
@@ -389,7 +391,7 @@ export class SandboxHost {
         watcher = setInterval(async () => {
           if (checking || stdout.isPaused() || stderr.isPaused()) return;
           checking = true;
-          if ((await cgroup.pids()).length === 0) finish({ code: null, signal: null });
+          if ((await cgroup.pids()).length === 0) finish({ code: null, signal: 'SIGKILL' });
           checking = false;
         }, 100);
         void started!.sandbox.exited.then(() => finish({ code: null, signal: 'SIGKILL' }));
