@@ -54,8 +54,9 @@ export const runnerConfigSchema = z.object({
   /** Sessions prepared ahead so that a run without a session starts at once. */
   spareSessions: z.number().int().min(0).max(16).default(2),
   /**
-   * Sandboxes kept started ahead per session, so a run only pays for its interpreter; two let
-   * back-to-back runs find one ready while the next is prepared. 0 turns prewarming off.
+   * Runs kept prepared ahead per session (run directory, cgroup, the run's shell waiting), so a
+   * run only pays for its interpreter; two let back-to-back runs find one ready while the next
+   * is prepared. 0 prepares each run when it is asked for.
    */
   spareSandboxesPerSession: z.number().int().min(0).max(4).default(2),
   /** Interpreters, as host paths (Debian's python3 starts 3x faster than others here). */
