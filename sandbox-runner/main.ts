@@ -2,6 +2,7 @@
  * `npm start` / `npm run serve`: the site and the runner in one process.
  * Environment: HOST (127.0.0.1), PORT (4321), RUNNER_* limits (see config.ts), LOG_LEVEL.
  */
+import './threadpool.ts';
 import { startServer } from './server.ts';
 import { ConfigError } from './config.ts';
 

@@ -4,6 +4,7 @@
  * Reports ratios against targets; it asserts nothing (targets are for reading, not CI timing).
  * Traffic stays on 127.0.0.1 and inside the runner's own network namespaces.
  */
+import '../sandbox-runner/threadpool.ts';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { measurePageJs, PAGE_JS_BUDGET_BYTES } from '../src/build/page-js-size.ts';

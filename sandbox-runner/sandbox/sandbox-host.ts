@@ -364,7 +364,7 @@ export class SandboxHost {
     try {
       const { pid, sandbox } = await session.sandbox.startRun(seq);
       const hostPid = await hostPidOf(session.cgroup, pid);
-      for (const file of cgroup.procsFiles()) await writeFile(file, String(hostPid));
+      await Promise.all(cgroup.procsFiles().map((file) => writeFile(file, String(hostPid))));
       started = { sandbox };
     } catch (error) {
       stdin.destroy();
