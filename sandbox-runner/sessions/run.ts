@@ -16,9 +16,6 @@ import type { RunLimits } from '../config.ts';
 /** Receives a run's events; returns false when the consumer wants the run to pause output. */
 export type EventSink = (event: RunEvent) => boolean;
 
-/** Exit codes of the sandbox launcher itself (not the reader's program). */
-const LAUNCHER_FAILED = new Set([125, 126]);
-
 const SIGNAL_NAMES = Object.fromEntries(Object.entries(os.signals).map(([name, number]) => [number, name]));
 
 export class Run {
@@ -130,16 +127,16 @@ export class Run {
           const rest = decoders[type].end();
           if (rest) this.sink({ type, data: rest });
         }
-        return this.exitEvent(ended.status, null, await sandbox.oomKilled(), true);
+        return this.exitEvent(ended.status, null, await sandbox.oomKilled());
       }
-      // The sandbox ended without the launcher's markers: stopped, killed, or it never ran.
+      // The run ended without end markers: stopped, or its shell was killed.
       const { code: exitCode, signal } = await sandbox.exited;
       await Promise.race([streamsDone, new Promise((resolve) => setTimeout(resolve, 1_000))]);
       for (const type of ['stdout', 'stderr'] as const) {
         const rest = decoders[type].write(scanners[type].flush()) + decoders[type].end();
         if (rest && !this.stopReason) this.sink({ type, data: rest });
       }
-      return this.exitEvent(exitCode, signal, await sandbox.oomKilled(), false);
+      return this.exitEvent(exitCode, signal, await sandbox.oomKilled());
     } catch (error) {
       this.sink({ type: 'stderr', data: `sandbox error: ${(error as Error).message}\n` });
       return { type: 'exit', code: null, signal: null, reason: 'error', durationMs: this.elapsedMs() };
@@ -149,17 +146,13 @@ export class Run {
     }
   }
 
-  private exitEvent(exitCode: number | null, signal: NodeJS.Signals | null, oomKilled: boolean, programRan: boolean): ExitEvent {
+  private exitEvent(exitCode: number | null, signal: NodeJS.Signals | null, oomKilled: boolean): ExitEvent {
     const durationMs = this.elapsedMs();
-    let reason: ExitReason = this.stopReason ?? (oomKilled ? 'memory-limit' : 'exit');
-    // The launcher (a shell) and bubblewrap report a program killed by signal N as 128 + N.
+    const reason: ExitReason = this.stopReason ?? (oomKilled ? 'memory-limit' : 'exit');
+    // The run's shell reports a program killed by signal N as status 128 + N.
     if (signal === null && exitCode !== null && exitCode > 128 && exitCode <= 128 + 64 && SIGNAL_NAMES[exitCode - 128]) {
       signal = SIGNAL_NAMES[exitCode - 128] as NodeJS.Signals;
       exitCode = null;
-    }
-    if (reason === 'exit' && !programRan && exitCode !== null && LAUNCHER_FAILED.has(exitCode)) {
-      this.sink({ type: 'stderr', data: `sandbox error: the sandbox could not start the program (status ${exitCode}).\n` });
-      reason = 'error';
     }
     if (this.stopReason || oomKilled) {
       // We (or the kernel's OOM killer) ended it with SIGKILL.
