@@ -3,6 +3,7 @@
  * as an NDJSON stream, interactive stdin, stop. Every run is cancellable through an AbortSignal.
  */
 import type { ErrorBody, ExitEvent, HealthBody, Language, RunEvent, StdinRequest } from '../../sandbox-runner/protocol.ts';
+import { runEvents } from '../../sandbox-runner/ndjson.ts';
 
 /** An error before a run started, sorted by whose fault it is (see the API's status codes). */
 export class RunnerError extends Error {
@@ -142,34 +143,13 @@ export class RunnerClient extends EventTarget {
 
 /** Reads an NDJSON event stream; a stream that ends without an exit event ends as `error`. */
 export async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (event: RunEvent) => void, signal?: AbortSignal): Promise<ExitEvent> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
   const started = performance.now();
-  let buffer = '';
   let exit: ExitEvent | undefined;
-  const handleLine = (line: string) => {
-    if (!line.trim()) return;
-    let event: RunEvent;
-    try {
-      event = JSON.parse(line) as RunEvent;
-    } catch {
-      return;
-    }
-    if (event.type === 'exit') exit = event;
-    onEvent(event);
-  };
   try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        handleLine(buffer.slice(0, newline));
-        buffer = buffer.slice(newline + 1);
-      }
+    for await (const event of runEvents(body)) {
+      if (event.type === 'exit') exit = event;
+      onEvent(event);
     }
-    handleLine(buffer + decoder.decode());
   } catch (error) {
     if (!signal?.aborted) throw new RunnerError((error as Error).message, 0);
   }

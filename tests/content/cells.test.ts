@@ -25,6 +25,7 @@ import pino from 'pino';
 import { collectCells, type CollectedCell } from '../../src/cells/collect-cells.ts';
 import { outputMatches, SERVER_TIMEOUT_MS } from '../../src/cells/cell-meta.ts';
 import type { ExitEvent, RunEvent, RunRequest } from '../../sandbox-runner/protocol.ts';
+import { runEvents } from '../../sandbox-runner/ndjson.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CONTENT = join(ROOT, 'content');
@@ -140,12 +141,8 @@ class RunnerClient {
           rejectStarted(new Error(message));
           return broken(message);
         }
-        const decoder = new TextDecoder();
-        let pending = '';
         let exit: ExitEvent | undefined;
-        const handleLine = (line: string) => {
-          if (!line.trim()) return;
-          const event = JSON.parse(line) as RunEvent;
+        const onEvent = (event: RunEvent) => {
           if (event.type === 'start') {
             handle.runId = event.run;
             resolveStarted(event.run);
@@ -157,15 +154,7 @@ class RunnerClient {
             exit = event;
           }
         };
-        for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-          pending += decoder.decode(chunk, { stream: true });
-          let newline: number;
-          while ((newline = pending.indexOf('\n')) >= 0) {
-            handleLine(pending.slice(0, newline));
-            pending = pending.slice(newline + 1);
-          }
-        }
-        handleLine(pending + decoder.decode());
+        for await (const event of runEvents(response.body)) onEvent(event);
         rejectStarted(new Error('the run stream ended before a start event'));
         return exit ?? broken('the run stream ended without an exit event');
       } catch (error) {

@@ -9,6 +9,7 @@ import { startServer, type RunningServer } from '../../sandbox-runner/server.ts'
 import type { RunnerConfigInput } from '../../sandbox-runner/config.ts';
 import type { InstanceLayout } from '../../sandbox-runner/sandbox/sandbox-host.ts';
 import type { ExitEvent, RunEvent, RunRequest } from '../../sandbox-runner/protocol.ts';
+import { runEvents } from '../../sandbox-runner/ndjson.ts';
 
 export const TEST_STATE_DIR = '/run/socket-workbook-test';
 export const TEST_CGROUP = 'socket-workbook-test';
@@ -59,21 +60,8 @@ export async function createSession(base: string): Promise<string> {
 }
 
 /** Reads an NDJSON run stream event by event. */
-export async function* readEvents(response: Response): AsyncGenerator<RunEvent> {
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let newline: number;
-    while ((newline = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + 1);
-      if (line) yield JSON.parse(line) as RunEvent;
-    }
-  }
+export function readEvents(response: Response): AsyncGenerator<RunEvent> {
+  return runEvents(response.body!);
 }
 
 /** Runs code to completion and collects its events. */
