@@ -9,18 +9,20 @@ import { CELL_DIR, VARIANTS } from '../languages.ts';
 
 /**
  * One run, started ahead of its code by the zygote as `sh -c <this> run <seq>` with fd 3 on the
- * control channel: reports its pid (the runner then moves it into the run's cgroup, off the
- * run's critical path: a cgroup migration waits for an RCU grace period), takes its stdio from
- * the run's FIFOs, waits for `<variant> <nonce>` on stdin, runs the interpreter as its child,
- * then writes the end markers.
+ * control channel: takes its stdio from the run's FIFOs, reports its pid (the runner then moves
+ * it into the run's cgroup, off the run's critical path: a cgroup migration waits for an RCU
+ * grace period), waits for `<variant> <nonce>` on stdin, runs the interpreter as its child, then
+ * writes the end markers.
  */
 export function runScript(): string {
   const arms = Object.values(VARIANTS).map((variant) => `${variant.name}) set -- ${variant.argv.join(' ')} "${CELL_DIR}/$seq/${variant.fileName}" ;;`);
   return [
     'seq=$1',
+    // Open the FIFOs before reporting: once the runner has the report it may write the program's
+    // line and close its end of `in`, and a FIFO no process holds open loses what it buffered.
+    `exec <"${CELL_DIR}/$seq/in" >"${CELL_DIR}/$seq/out" 2>"${CELL_DIR}/$seq/err"`,
     'echo "$seq $$" >&3',
     'exec 3>&-',
-    `exec <"${CELL_DIR}/$seq/in" >"${CELL_DIR}/$seq/out" 2>"${CELL_DIR}/$seq/err"`,
     'IFS=" " read -r variant nonce || exit 125',
     'case "$variant" in',
     ...arms,

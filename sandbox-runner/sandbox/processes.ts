@@ -115,7 +115,8 @@ class Spawner {
       if (this.helper === helper) this.helper = null;
       for (const [id, entry] of this.pending) {
         entry.reject(new Error('the sandbox spawner exited'));
-        entry.settleExit?.({ code: null, signal: 'SIGKILL' });
+        entry.exit = { code: null, signal: 'SIGKILL' };
+        entry.settleExit?.(entry.exit);
         this.pending.delete(id);
       }
     });

@@ -178,6 +178,21 @@ export interface InstanceLayout {
 const UID_BLOCK = 1_000;
 const UID_BLOCKS = 64;
 
+/**
+ * Instances and uid blocks this process holds. Several runners may live in one process (tests,
+ * a dev server beside a build): an instance named after this pid is not a dead one's leftover.
+ */
+const ownInstances = new Set<string>();
+const ownUidBlocks = new Set<number>();
+
+/** True when the instance directory or cgroup `name` belongs to no live runner. */
+function instanceIsDead(name: string): boolean {
+  const match = /^i(\d+)-[0-9a-f]+$/.exec(name);
+  if (!match) return false;
+  const pid = Number(match[1]);
+  return pid === process.pid ? !ownInstances.has(name) : !pidAlive(pid);
+}
+
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -190,6 +205,7 @@ function pidAlive(pid: number): boolean {
 /** Claims a block of uids no live runner uses (a file per block names its owner's pid). */
 function claimUidBlock(stateDir: string, firstSessionUid: number): { index: number; release(): void } {
   for (let index = 0; index < UID_BLOCKS; index++) {
+    if (ownUidBlocks.has(index)) continue;
     const file = `${stateDir}/uid-block-${index}`;
     try {
       writeFileSync(file, String(process.pid), { flag: 'wx' });
@@ -198,7 +214,14 @@ function claimUidBlock(stateDir: string, firstSessionUid: number): { index: numb
       if (owner && owner !== process.pid && pidAlive(owner)) continue;
       writeFileSync(file, String(process.pid));
     }
-    return { index, release: () => rmSync(file, { force: true }) };
+    ownUidBlocks.add(index);
+    return {
+      index,
+      release: () => {
+        ownUidBlocks.delete(index);
+        rmSync(file, { force: true });
+      },
+    };
   }
   throw new SandboxUnavailableError(`Sandbox unavailable: all ${UID_BLOCKS} uid blocks from ${firstSessionUid} are taken by live runners.`);
 }
@@ -215,6 +238,7 @@ export class SandboxHost {
     this.config = config;
     this.uidBlock = uidBlock;
     const instance = `i${process.pid}-${randomBytes(3).toString('hex')}`;
+    ownInstances.add(instance);
     const firstUid = config.firstSessionUid + uidBlock.index * UID_BLOCK;
     const count = Math.min(UID_BLOCK, config.limits.maxSessions + config.spareSessions + 1);
     for (let uid = firstUid + count - 1; uid >= firstUid; uid--) this.freeUids.push(uid);
@@ -258,6 +282,7 @@ export class SandboxHost {
   async close(): Promise<void> {
     await removeInstance(this.layout.dir, this.rootCgroup);
     this.uidBlock.release();
+    ownInstances.delete(this.layout.dir.slice(this.layout.dir.lastIndexOf('/') + 1));
   }
 
   /** Creates a session's network, directory and cgroups. */
@@ -442,7 +467,7 @@ async function removeInstance(dir: string, cgroup: CgroupSet): Promise<void> {
 async function sweepDeadInstances(config: RunnerConfig): Promise<void> {
   for (const name of readdirSync(config.stateDir)) {
     const match = /^i(\d+)-[0-9a-f]+$/.exec(name);
-    if (!match || (Number(match[1]) !== process.pid && pidAlive(Number(match[1])))) continue;
+    if (!match || !instanceIsDead(name)) continue;
     await removeInstance(`${config.stateDir}/${name}`, new CgroupSet(config.cgroupRoot, `${config.cgroupName}/${name}`));
   }
   // cgroups of dead instances whose directory is already gone.
@@ -450,7 +475,7 @@ async function sweepDeadInstances(config: RunnerConfig): Promise<void> {
   if (existsSync(parent.path('pids'))) {
     for (const name of readdirSync(parent.path('pids'))) {
       const match = /^i(\d+)-[0-9a-f]+$/.exec(name);
-      if (match && !pidAlive(Number(match[1]))) await removeInstance(`${config.stateDir}/${name}`, parent.child(name));
+      if (match && instanceIsDead(name)) await removeInstance(`${config.stateDir}/${name}`, parent.child(name));
     }
   }
 }
