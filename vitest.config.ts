@@ -10,8 +10,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     // One file at a time across all projects: the exploit suite's bombs and floods would
-    // otherwise share the two cores with the browser and content tests and make their timing
-    // flaky (a UDP server's first output once took >15 s under that load).
+    // otherwise share the two cores with the browser and content tests, whose waits (and the
+    // exploit suite's "health answers within 500 ms") are about time.
     maxWorkers: 1,
     projects: [
       {
