@@ -6,7 +6,7 @@
  * waiting for its program). The sessions layer above never sees a path or a pid.
  */
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { closeSync, constants, existsSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
@@ -16,7 +16,10 @@ import type { LanguageVariant } from '../languages.ts';
 import { launchLine, zygoteScript } from './launcher.ts';
 import { SessionSandbox } from './session-sandbox.ts';
 import { CgroupSet, cgroupsAvailable } from './cgroups.ts';
-import { createNetworkNamespace, listMountsUnder, mountTmpfs, runHelperCommand, spawnPreviewBridge, spawnSandbox, unmount, type SandboxProcess } from './processes.ts';
+import { claimUidBlock, ownInstances, removeInstance, sweepDeadInstances, UID_BLOCK, type InstanceLayout } from './instances.ts';
+
+export type { InstanceLayout } from './instances.ts';
+import { createNetworkNamespace, mountTmpfs, runHelperCommand, spawnPreviewBridge, spawnSandbox, unmount, type SandboxProcess } from './processes.ts';
 
 const ETC_FILES = {
   hosts: '127.0.0.1\tlocalhost workbook\n::1\tlocalhost ip6-localhost ip6-loopback\n',
@@ -164,82 +167,20 @@ export class SessionEnvironment {
   }
 }
 
-/** Where one runner instance keeps its sessions: several runners may share a machine. */
-export interface InstanceLayout {
-  /** Instance directory: sessions/, cells/, etc/ and the owner's pid. */
-  dir: string;
-  /** cgroup path (relative to each controller) holding every session of this instance. */
-  cgroupPath: string;
-  /** Host uids this instance hands to sessions, inclusive. */
-  firstUid: number;
-  lastUid: number;
-}
-
-const UID_BLOCK = 1_000;
-const UID_BLOCKS = 64;
-
-/**
- * Instances and uid blocks this process holds. Several runners may live in one process (tests,
- * a dev server beside a build): an instance named after this pid is not a dead one's leftover.
- */
-const ownInstances = new Set<string>();
-const ownUidBlocks = new Set<number>();
-
-/** True when the instance directory or cgroup `name` belongs to no live runner. */
-function instanceIsDead(name: string): boolean {
-  const match = /^i(\d+)-[0-9a-f]+$/.exec(name);
-  if (!match) return false;
-  const pid = Number(match[1]);
-  return pid === process.pid ? !ownInstances.has(name) : !pidAlive(pid);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Claims a block of uids no live runner uses (a file per block names its owner's pid). */
-function claimUidBlock(stateDir: string, firstSessionUid: number): { index: number; release(): void } {
-  for (let index = 0; index < UID_BLOCKS; index++) {
-    if (ownUidBlocks.has(index)) continue;
-    const file = `${stateDir}/uid-block-${index}`;
-    try {
-      writeFileSync(file, String(process.pid), { flag: 'wx' });
-    } catch {
-      const owner = Number(readFileSync(file, 'utf8'));
-      if (owner && owner !== process.pid && pidAlive(owner)) continue;
-      writeFileSync(file, String(process.pid));
-    }
-    ownUidBlocks.add(index);
-    return {
-      index,
-      release: () => {
-        ownUidBlocks.delete(index);
-        rmSync(file, { force: true });
-      },
-    };
-  }
-  throw new SandboxUnavailableError(`Sandbox unavailable: all ${UID_BLOCKS} uid blocks from ${firstSessionUid} are taken by live runners.`);
-}
-
 export class SandboxHost {
   private readonly freeUids: number[] = [];
   private readonly zygote = zygoteScript();
   private readonly rootCgroup: CgroupSet;
-  private readonly uidBlock: { index: number; release(): void };
+  private readonly uidBlock: { firstUid: number; release(): void };
   readonly layout: InstanceLayout;
   readonly config: RunnerConfig;
 
-  private constructor(config: RunnerConfig, uidBlock: { index: number; release(): void }) {
+  private constructor(config: RunnerConfig, uidBlock: { firstUid: number; release(): void }) {
     this.config = config;
     this.uidBlock = uidBlock;
     const instance = `i${process.pid}-${randomBytes(3).toString('hex')}`;
     ownInstances.add(instance);
-    const firstUid = config.firstSessionUid + uidBlock.index * UID_BLOCK;
+    const { firstUid } = uidBlock;
     const count = Math.min(UID_BLOCK, config.limits.maxSessions + config.spareSessions + 1);
     for (let uid = firstUid + count - 1; uid >= firstUid; uid--) this.freeUids.push(uid);
     this.layout = { dir: `${config.stateDir}/${instance}`, cgroupPath: `${config.cgroupName}/${instance}`, firstUid, lastUid: firstUid + count - 1 };
@@ -262,7 +203,7 @@ export class SandboxHost {
     await mkdir(config.stateDir, { recursive: true });
     await chmod(config.stateDir, 0o711);
     await sweepDeadInstances(config);
-    const host = new SandboxHost(config, claimUidBlock(config.stateDir, config.firstSessionUid));
+    const host = new SandboxHost(config, claimUidBlock(config.firstSessionUid));
     const { dir } = host.layout;
     for (const sub of ['', '/sessions', '/cells', '/etc']) {
       await mkdir(dir + sub, { recursive: true });
@@ -453,29 +394,4 @@ async function hostPidOf(sessionCgroup: CgroupSet, innerPid: number): Promise<nu
     if (nspid && Number(nspid.at(-1)) === innerPid && nspid.length > 1) return Number(line);
   }
   throw new Error(`run process ${innerPid} not found in the session`);
-}
-
-/** Kills and removes one instance's sessions: cgroups, mounts, directories. */
-async function removeInstance(dir: string, cgroup: CgroupSet): Promise<void> {
-  await cgroup.killAll();
-  await cgroup.remove().catch(() => {});
-  for (const mount of (await listMountsUnder(dir)).reverse()) await unmount(mount);
-  await rm(dir, { recursive: true, force: true }).catch(() => {});
-}
-
-/** Sweeps instances whose runner died without cleaning up (a crash, a SIGKILL). */
-async function sweepDeadInstances(config: RunnerConfig): Promise<void> {
-  for (const name of readdirSync(config.stateDir)) {
-    const match = /^i(\d+)-[0-9a-f]+$/.exec(name);
-    if (!match || !instanceIsDead(name)) continue;
-    await removeInstance(`${config.stateDir}/${name}`, new CgroupSet(config.cgroupRoot, `${config.cgroupName}/${name}`));
-  }
-  // cgroups of dead instances whose directory is already gone.
-  const parent = new CgroupSet(config.cgroupRoot, config.cgroupName);
-  if (existsSync(parent.path('pids'))) {
-    for (const name of readdirSync(parent.path('pids'))) {
-      const match = /^i(\d+)-[0-9a-f]+$/.exec(name);
-      if (match && instanceIsDead(name)) await removeInstance(`${config.stateDir}/${name}`, parent.child(name));
-    }
-  }
 }
