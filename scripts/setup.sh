@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# Sets up everything Socket Workbook needs on a Debian machine (as root), idempotently:
+# Sets up everything Socket Workbook needs on a Debian machine (as root), idempotently: only
+# what is missing or out of date is installed or built. Used by `npm start`, `npm test` and CI.
 #   system packages (bubblewrap for the sandbox, iproute2/util-linux for its network, Chromium
 #   for the browser tests), npm packages (with Node.js 24 from the `node` package), the site.
-# Usage: scripts/setup.sh          full set-up, then the caller starts the server
-#        scripts/setup.sh --check  only install what is missing (used before the tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
