@@ -51,6 +51,14 @@ describe('zygote and run scripts', () => {
     for (const variant of Object.values(VARIANTS)) expect(script).toContain(`${variant.name}) set -- ${variant.argv.join(' ')} "/cell/$seq/${variant.fileName}"`);
   });
 
+  test('the run shell holds its FIFOs open before it reports (a FIFO nobody holds loses its data)', () => {
+    const script = runScript();
+    const opens = script.indexOf('exec <"/cell/$seq/in"');
+    const reports = script.indexOf('echo "$seq $$" >&3');
+    expect(opens).toBeGreaterThanOrEqual(0);
+    expect(reports).toBeGreaterThan(opens);
+  });
+
   test('the zygote embeds the run script and starts one run per line', () => {
     const zygote = zygoteScript();
     expect(zygote).toContain(`RUN='${runScript()}'`);
