@@ -31,19 +31,20 @@ export interface Site {
 }
 
 /**
- * Serves dist/ (and the runner unless `withoutRunner`). The runner gets its own state directory,
- * cgroup and uids, so it cannot sweep away the sessions of another runner on this machine.
+ * Serves dist/ (and the runner unless `withoutRunner`), with the runner's state kept apart from
+ * a workbook that may be serving on this machine.
  */
 export async function startSite(options: { withoutRunner?: boolean } = {}): Promise<Site> {
-  const tag = `e2e-${process.pid}`;
   const server = await startServer({
     port: 0,
     staticDir: DIST,
     withoutRunner: options.withoutRunner,
     config: {
-      stateDir: `/run/socket-workbook-${tag}`,
-      cgroupName: `socket-workbook-${tag}`,
-      firstSessionUid: 300_000 + (process.pid % 500) * 64,
+      // Each runner instance gets its own folder and cgroup below these, and its uids from a
+      // machine-wide claim, so a fixed name is safe and leaves no litter per test process.
+      stateDir: '/run/socket-workbook-e2e',
+      cgroupName: 'socket-workbook-e2e',
+      firstSessionUid: 300_000,
       spareSessions: 0,
       logLevel: 'warn',
       limits: { maxSessions: 32 },
