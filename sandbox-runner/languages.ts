@@ -33,8 +33,6 @@ export const VARIANTS = {
   'typescript-cjs': { name: 'typescript-cjs', fileName: 'main.cts', argv: [SANDBOX_NODE, ...TS_FLAGS] },
 } as const satisfies Record<string, LanguageVariant>;
 
-export type VariantName = keyof typeof VARIANTS;
-
 /** Environment of every program in the sandbox (the runner's own environment never gets in). */
 export const SANDBOX_ENV: Readonly<Record<string, string>> = {
   PATH: '/usr/local/bin:/usr/bin:/bin',

@@ -68,10 +68,6 @@ export class CgroupSet {
     return match ? Number(match[1]) : 0;
   }
 
-  async memoryUsageBytes(): Promise<number> {
-    return Number(await readFile(this.path('memory', 'memory.usage_in_bytes'), 'utf8').catch(() => '0'));
-  }
-
   /**
    * Kills every process in the group and below: freeze (so nothing forks meanwhile), SIGKILL
    * each pid, thaw (so the kills land), then wait until the group is empty.

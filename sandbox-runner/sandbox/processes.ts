@@ -188,10 +188,6 @@ class Spawner {
     });
   }
 
-  stop(): void {
-    this.helper?.kill('SIGKILL');
-    this.helper = null;
-  }
 }
 
 const spawner = new Spawner();
@@ -209,11 +205,6 @@ export function spawnSandbox({ plan, cgroupProcsFiles, maxFileBytes }: SandboxSp
 /** Runs a short host command through the spawner (no runner fork); resolves with its exit code. */
 export function runHelperCommand(file: string, args: string[]): Promise<number | null> {
   return spawner.run(file, args);
-}
-
-/** Stops the spawner helper (the runner is closing). */
-export function stopSpawner(): void {
-  spawner.stop();
 }
 
 const BRIDGE = `

@@ -138,10 +138,6 @@ export class SessionEnvironment {
     return this.host.startSandbox(this);
   }
 
-  async memoryUsageBytes(): Promise<number> {
-    return this.cgroup.memoryUsageBytes();
-  }
-
   /** Kills every process of the session, then removes its network, directory and cgroups. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
