@@ -187,7 +187,6 @@ class Spawner {
       this.helper!.send({ id, mode: 'run', file, args, extraFds: [] });
     });
   }
-
 }
 
 const spawner = new Spawner();
