@@ -15,8 +15,17 @@ export const limitsSchema = z.object({
   maxWallTimeMs: z.number().int().positive().default(300_000),
   /** Memory of one session, its tmpfs files included. */
   memoryBytes: z.number().int().min(16 * MiB).default(512 * MiB),
-  /** Processes + threads of one session. */
-  maxProcesses: z.number().int().min(16).default(128),
+  /**
+   * Tasks (processes + threads) of one session: enough for a thread-per-connection server with
+   * several hundred clients (Node alone uses ~11 threads a process); memory is the real guard.
+   */
+  maxProcesses: z.number().int().min(16).default(1024),
+  /** Memory of all sessions together; default: the machine's memory less a quarter (≥ 1 GiB) for the host. */
+  totalMemoryBytes: z.number().int().min(64 * MiB).optional(),
+  /** Tasks of all sessions together; default: half of the kernel's pid space. */
+  maxTasksTotal: z.number().int().min(64).optional(),
+  /** How long a stopped program has between SIGINT (Ctrl-C) and SIGKILL. */
+  stopGraceMs: z.number().int().min(0).default(2_000),
   /** stdout + stderr of one run, in bytes. */
   maxOutputBytes: z.number().int().positive().default(1 * MiB),
   /** Largest file a run may write. */
@@ -46,7 +55,10 @@ export const runnerConfigSchema = z.object({
   limits: limitsSchema.default(limitsSchema.parse({})),
   /** Root-owned directory for session mounts, code files and generated /etc files. */
   stateDir: z.string().default('/run/socket-workbook'),
-  /** cgroup v1 mount root and the group under which sessions are created. */
+  /**
+   * Where cgroups are mounted (v2's unified hierarchy or v1's per-controller folders, detected at
+   * start-up) and the group under which sessions are created (below the runner's own group on v2).
+   */
   cgroupRoot: z.string().default('/sys/fs/cgroup'),
   cgroupName: z.string().regex(/^[\w.-]+$/).default('socket-workbook'),
   /** First host uid handed to sessions; each live session gets its own. */
@@ -75,6 +87,9 @@ const ENVIRONMENT: Record<string, (config: Record<string, any>, value: string) =
   RUNNER_MAX_WALL_TIME_MS: (c, v) => ((c.limits ??= {}).maxWallTimeMs = Number(v)),
   RUNNER_MEMORY_BYTES: (c, v) => ((c.limits ??= {}).memoryBytes = Number(v)),
   RUNNER_MAX_PROCESSES: (c, v) => ((c.limits ??= {}).maxProcesses = Number(v)),
+  RUNNER_TOTAL_MEMORY_BYTES: (c, v) => ((c.limits ??= {}).totalMemoryBytes = Number(v)),
+  RUNNER_MAX_TASKS_TOTAL: (c, v) => ((c.limits ??= {}).maxTasksTotal = Number(v)),
+  RUNNER_STOP_GRACE_MS: (c, v) => ((c.limits ??= {}).stopGraceMs = Number(v)),
   RUNNER_MAX_OUTPUT_BYTES: (c, v) => ((c.limits ??= {}).maxOutputBytes = Number(v)),
   RUNNER_MAX_RUNS_TOTAL: (c, v) => ((c.limits ??= {}).maxRunsTotal = Number(v)),
   RUNNER_MAX_SESSIONS: (c, v) => ((c.limits ??= {}).maxSessions = Number(v)),
@@ -121,7 +136,10 @@ export function loadConfig(overrides: RunnerConfigInput = {}, env: NodeJS.Proces
 
 /** Limits a single run gets: the operator's, lowered (or, for time, raised) by the request. */
 export interface RunLimits {
+  /** Wall time, or for an interactive run (stdin not given up front) the longest idle time. */
   wallTimeMs: number;
+  /** The longest an interactive run may last, however active. */
+  maxWallTimeMs: number;
   maxOutputBytes: number;
 }
 
@@ -134,5 +152,5 @@ export function resolveRunLimits(limits: Limits, request: { timeoutMs?: number }
   if (timeoutMs !== undefined && timeoutMs > limits.maxWallTimeMs) {
     return { error: `timeoutMs is ${timeoutMs}; the most this runner allows is ${limits.maxWallTimeMs} ms. Ask for less.` };
   }
-  return { wallTimeMs: timeoutMs ?? limits.wallTimeMs, maxOutputBytes: limits.maxOutputBytes };
+  return { wallTimeMs: timeoutMs ?? limits.wallTimeMs, maxWallTimeMs: limits.maxWallTimeMs, maxOutputBytes: limits.maxOutputBytes };
 }

@@ -43,6 +43,8 @@ export const errors = {
     new RunnerError('too-large', 413, `${field} is ${bytes} bytes; the limit is ${limit} bytes. Send less.`),
   sessionBusy: (limit: number) =>
     new RunnerError('busy', 429, `This session already has ${limit} runs going (the limit). Stop one (DELETE /api/runs/:id) or wait for it to end.`, 1),
+  stdinBackpressure: (detail: string) =>
+    new RunnerError('busy', 429, `This run's input is not being read: ${detail}. Wait until the program reads what it has, or stop it.`, 1),
   runnerBusy: (what: string) => new RunnerError('busy', 429, `The runner is at its limit of ${what}; try again in a moment.`, 2),
   sandboxUnavailable: (detail: string) => new RunnerError('sandbox-unavailable', 503, `The sandbox is unavailable: ${detail}`, 30),
   previewFailed: (port: number, detail: string) =>

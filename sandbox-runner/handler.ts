@@ -6,7 +6,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { loadConfig, type RunnerConfig, type RunnerConfigInput } from './config.ts';
 import { handleApi, type ApiContext } from './http/handler.ts';
-import { SandboxHost, type InstanceLayout } from './sandbox/sandbox-host.ts';
+import { BubblewrapBackend, type InstanceLayout } from './sandbox/bubblewrap-backend.ts';
+import type { SandboxBackend } from './sandbox/backend.ts';
 import { SessionManager } from './sessions/session-manager.ts';
 
 export interface RunnerHandler {
@@ -24,6 +25,8 @@ export interface RunnerHandler {
 export interface RunnerHandlerOptions {
   config?: RunnerConfigInput;
   logger?: Logger;
+  /** Another sandbox backend than bubblewrap (the fake, in lifecycle tests). */
+  backend?: (config: RunnerConfig) => Promise<SandboxBackend>;
 }
 
 /** Starts the sandbox backend and returns the API handler. A missing sandbox is not fatal. */
@@ -34,14 +37,14 @@ export async function createRunnerHandler(options: RunnerHandlerOptions = {}): P
   let unavailableReason: string | undefined;
   let layout: InstanceLayout | undefined;
   try {
-    const host = await SandboxHost.start(config);
-    layout = host.layout;
-    sessions = new SessionManager(config, host, log);
+    const backend = options.backend ? await options.backend(config) : await BubblewrapBackend.start(config);
+    if (backend instanceof BubblewrapBackend) layout = backend.layout;
+    sessions = new SessionManager(config, backend, log);
   } catch (error) {
     unavailableReason = (error as Error).message;
     log.error({ err: error }, 'sandbox unavailable: the API will answer 503 to runs');
   }
-  const ctx: ApiContext = { config, sessions, unavailableReason, sandboxName: 'bubblewrap', log };
+  const ctx: ApiContext = { config, sessions, unavailableReason, log };
   return {
     config,
     unavailableReason,

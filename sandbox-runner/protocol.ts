@@ -61,4 +61,6 @@ export interface HealthBody {
   ok: boolean;
   languages: Language[];
   sandbox: string;
+  /** The cgroup version the sandbox uses (`v2` on current hosts), or null without a sandbox. */
+  cgroup: 'v1' | 'v2' | null;
 }

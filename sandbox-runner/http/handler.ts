@@ -55,7 +55,6 @@ export interface ApiContext {
   /** null when the sandbox could not start: every run route then answers 503. */
   sessions: SessionManager | null;
   unavailableReason?: string;
-  sandboxName: string;
   log: Logger;
 }
 
@@ -96,7 +95,8 @@ async function route(ctx: ApiContext, req: IncomingMessage, res: ServerResponse,
 
   if (path === '/api/health') {
     allow(method, path, ['GET', 'HEAD']);
-    const body: HealthBody = { ok: ctx.sessions !== null, languages: [...LANGUAGES], sandbox: ctx.sessions ? ctx.sandboxName : `unavailable: ${ctx.unavailableReason}` };
+    const sandbox = ctx.sessions?.sandboxDescription;
+    const body: HealthBody = { ok: ctx.sessions !== null, languages: [...LANGUAGES], sandbox: sandbox ? sandbox.name : `unavailable: ${ctx.unavailableReason}`, cgroup: sandbox?.cgroup ?? null };
     return sendJson(res, ctx.sessions ? 200 : 503, body);
   }
   if (path === '/api/sessions') {
@@ -122,14 +122,14 @@ async function route(ctx: ApiContext, req: IncomingMessage, res: ServerResponse,
     const body = parseStdinRequest(parseJson(await readBody(req, maxBodyBytes(ctx.config))), ctx.config.limits);
     const run = manager(ctx).getRun(decodeURIComponent(match[1]));
     if ('eof' in body) run.closeStdin();
-    else if (!run.writeStdin(body.data)) throw errors.badRequest('This run\'s stdin is already closed (it was given up front or ended with {"eof": true}).');
+    else if (!(await run.writeStdin(body.data))) throw errors.badRequest('This run\'s stdin is already closed (it was given up front or ended with {"eof": true}).');
     res.writeHead(204).end();
     return;
   }
   match = /^\/api\/runs\/([^/]+)$/.exec(path);
   if (match) {
     allow(method, path, ['DELETE']);
-    manager(ctx).getRun(decodeURIComponent(match[1])).stop('stopped');
+    manager(ctx).getRun(decodeURIComponent(match[1])).stop('stopped', { graceful: true });
     res.writeHead(204).end();
     return;
   }

@@ -5,6 +5,7 @@
  * /proc/1/cmdline shows no host paths.
  */
 import { CELL_DIR, SANDBOX_ENV, SANDBOX_NODE, SANDBOX_PYTHON, SESSION_DIR } from '../languages.ts';
+import { LAUNCHER_SHELL } from './launcher.ts';
 
 /** File descriptors the spawner passes to the chain (stdio occupies 0–2). */
 export const FD_BWRAP_ARGS = 3;
@@ -23,6 +24,8 @@ export interface SandboxPlan {
   etcDir: string;
   pythonPath: string;
   nodePath: string;
+  /** Host path of the execute-only shell bound at LAUNCHER_SHELL. */
+  launcherShellPath: string;
   runTmpBytes: number;
   /** The program bubblewrap starts inside (the launcher). */
   command: readonly string[];
@@ -49,7 +52,7 @@ export function buildBwrapArgs(plan: SandboxPlan): string[] {
   for (const path of SYSTEM_BINDS) args.push('--ro-bind-try', path, path);
   for (const [target, link] of SYMLINKS) args.push('--symlink', target, link);
   // /usr/local holds host tools: hide it and show only the Node.js binary there.
-  args.push('--size', '65536', '--tmpfs', '/usr/local', '--ro-bind', plan.nodePath, SANDBOX_NODE, '--remount-ro', '/usr/local');
+  args.push('--size', '65536', '--tmpfs', '/usr/local', '--ro-bind', plan.nodePath, SANDBOX_NODE, '--ro-bind', plan.launcherShellPath, LAUNCHER_SHELL, '--remount-ro', '/usr/local');
   if (plan.pythonPath !== SANDBOX_PYTHON) args.push('--ro-bind', plan.pythonPath, SANDBOX_PYTHON);
   for (const file of ['hosts', 'passwd', 'group', 'hostname']) args.push('--ro-bind', `${plan.etcDir}/${file}`, `/etc/${file}`);
   args.push(

@@ -6,15 +6,19 @@
 import { rm } from 'node:fs/promises';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { RunnerConfig } from '../config.ts';
-import { CgroupSet } from './cgroups.ts';
+import type { Cgroup } from './cgroup.ts';
+import type { CgroupHierarchy } from './cgroup-hierarchy.ts';
 import { listMountsUnder, unmount } from './processes.ts';
 
 /** Where one runner instance keeps its sessions: several runners may share a machine. */
 export interface InstanceLayout {
   /** Instance directory: sessions/, cells/, etc/ and the owner's pid. */
   dir: string;
-  /** cgroup path (relative to each controller) holding every session of this instance. */
+  /** cgroup path (relative to the hierarchy's base) holding every session of this instance. */
   cgroupPath: string;
+  /** The cgroup version in use and the directories where this instance's group lives. */
+  cgroupVersion: 'v1' | 'v2';
+  cgroupDirs: string[];
   /** Host uids this instance hands to sessions, inclusive. */
   firstUid: number;
   lastUid: number;
@@ -84,7 +88,7 @@ export function claimUidBlock(firstSessionUid: number): { firstUid: number; rele
 }
 
 /** Kills and removes one instance's sessions: cgroups, mounts, directories. */
-export async function removeInstance(dir: string, cgroup: CgroupSet): Promise<void> {
+export async function removeInstance(dir: string, cgroup: Cgroup): Promise<void> {
   await cgroup.killAll();
   await cgroup.remove().catch(() => {});
   for (const mount of (await listMountsUnder(dir)).reverse()) await unmount(mount);
@@ -92,18 +96,16 @@ export async function removeInstance(dir: string, cgroup: CgroupSet): Promise<vo
 }
 
 /** Sweeps instances whose runner died without cleaning up (a crash, a SIGKILL). */
-export async function sweepDeadInstances(config: RunnerConfig): Promise<void> {
+export async function sweepDeadInstances(config: RunnerConfig, cgroups: CgroupHierarchy): Promise<void> {
   for (const name of readdirSync(config.stateDir)) {
     const match = /^i(\d+)-[0-9a-f]+$/.exec(name);
     if (!match || !instanceIsDead(name)) continue;
-    await removeInstance(`${config.stateDir}/${name}`, new CgroupSet(config.cgroupRoot, `${config.cgroupName}/${name}`));
+    await removeInstance(`${config.stateDir}/${name}`, cgroups.group(`${config.cgroupName}/${name}`));
   }
   // cgroups of dead instances whose directory is already gone.
-  const parent = new CgroupSet(config.cgroupRoot, config.cgroupName);
-  if (existsSync(parent.path('pids'))) {
-    for (const name of readdirSync(parent.path('pids'))) {
-      const match = /^i(\d+)-[0-9a-f]+$/.exec(name);
-      if (match && instanceIsDead(name)) await removeInstance(`${config.stateDir}/${name}`, parent.child(name));
-    }
+  const parent = cgroups.group(config.cgroupName);
+  for (const name of parent.childNames()) {
+    const match = /^i(\d+)-[0-9a-f]+$/.exec(name);
+    if (match && instanceIsDead(name)) await removeInstance(`${config.stateDir}/${name}`, parent.child(name));
   }
 }

@@ -8,6 +8,13 @@
 import { CELL_DIR, VARIANTS } from '../languages.ts';
 
 /**
+ * The shell of the zygote and of each run's shell, inside the sandbox: an execute-only copy of
+ * the host's /bin/sh. The kernel marks a process that execs a file it cannot read non-dumpable,
+ * so the reader's programs (same uid) cannot open these helpers' /proc/<pid>/mem to patch them.
+ */
+export const LAUNCHER_SHELL = '/usr/local/libexec/sh';
+
+/**
  * One run, started ahead of its code by the zygote as `sh -c <this> run <seq>` with fd 3 on the
  * control channel: takes its stdio from the run's FIFOs, reports its pid (the runner then moves
  * it into the run's cgroup, off the run's critical path: a cgroup migration waits for an RCU
@@ -28,7 +35,9 @@ export function runScript(): string {
     ...arms,
     '*) exit 125 ;;',
     'esac',
-    '"$@"',
+    // A background job of a non-interactive shell starts with SIGINT ignored; the program gets
+    // the default back, so Stop (SIGINT first) is Ctrl-C for it.
+    '/usr/bin/env --default-signal=INT "$@"',
     'status=$?',
     'printf "\\0SW:%s\\0" "$nonce" >&2',
     'printf "\\0SW:%s:%s\\0" "$nonce" "$status"',
@@ -47,7 +56,7 @@ export function zygoteScript(): string {
   return [
     `RUN='${run}'`,
     'while read -r seq; do',
-    '  /bin/sh -c "$RUN" run "$seq" 3>&1 </dev/null >/dev/null 2>&1 &',
+    `  ${LAUNCHER_SHELL} -c "$RUN" run "$seq" 3>&1 </dev/null >/dev/null 2>&1 &`,
     'done',
   ].join('\n');
 }

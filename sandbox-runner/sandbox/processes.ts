@@ -227,12 +227,15 @@ while True:
 
 /**
  * A byte pipe to 127.0.0.1:port inside a session's network (never the host's loopback): a small
- * Python relay started in that namespace as `nobody`, speaking through its stdin/stdout.
+ * Python relay started in that namespace as `nobody`, speaking through its stdin/stdout. It joins
+ * the session's relay cgroup before anything else, so its memory and tasks are the session's.
  */
-export function spawnPreviewBridge(netnsPath: string, port: number, pythonPath: string): ChildProcess {
+export function spawnPreviewBridge(options: { netnsPath: string; port: number; pythonPath: string; cgroupProcsFiles: string[] }): ChildProcess {
+  const join = options.cgroupProcsFiles.map((file) => `echo $$ > '${file}' || exit 126`).join('; ');
   return spawn(
-    '/usr/bin/nsenter',
-    [`--net=${netnsPath}`, '--', '/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--', pythonPath, '-S', '-c', BRIDGE, String(port)],
+    SHELL,
+    ['-c', `${join}; exec "$@"`, 'relay',
+      '/usr/bin/nsenter', `--net=${options.netnsPath}`, '--', '/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--', options.pythonPath, '-S', '-c', BRIDGE, String(options.port)],
     { env: {}, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] },
   );
 }

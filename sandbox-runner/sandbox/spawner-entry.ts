@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { closeSync, readdirSync, readFileSync } from 'node:fs';
 
 interface SpawnRequest {
   id: number;
@@ -19,6 +20,39 @@ interface SpawnRequest {
 }
 
 process.on('disconnect', () => process.exit(0));
+
+/**
+ * Closes every file descriptor this process inherited without close-on-exec (beyond stdio and
+ * the IPC channel): whatever the runner was started with (a CI harness's pipe at fd 251, say)
+ * would otherwise be inherited by every sandbox and program. Node's and libuv's own descriptors
+ * are all close-on-exec, so they stay.
+ */
+function closeInheritedDescriptors(): void {
+  const channelFd = (process as unknown as { channel?: { fd?: number } }).channel?.fd;
+  for (const name of readdirSync('/proc/self/fd')) {
+    const fd = Number(name);
+    if (fd <= 2 || fd === channelFd) continue;
+    let info: string;
+    try {
+      info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+    } catch {
+      continue; // the directory listing's own descriptor, closed meanwhile
+    }
+    const flags = /^flags:\s+([0-7]+)/m.exec(info)?.[1];
+    if (flags === undefined || (parseInt(flags, 8) & O_CLOEXEC) !== 0) continue;
+    try {
+      closeSync(fd);
+    } catch {
+      // closed meanwhile
+    }
+  }
+}
+const O_CLOEXEC = 0o2000000;
+try {
+  closeInheritedDescriptors();
+} catch {
+  // /proc unreadable: nothing inherited can be told apart; carry on.
+}
 
 process.on('message', (request: SpawnRequest) => {
   if (request.mode === 'run') {

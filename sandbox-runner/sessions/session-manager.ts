@@ -1,28 +1,28 @@
 /**
  * Sessions and their runs: creation (from a pool prepared ahead), concurrency limits, idle and
- * lifetime expiry, stdin, stop, preview connections. Depends on the sandbox backend only through
- * SandboxHost / SessionEnvironment / PreparedSandbox.
+ * lifetime expiry, stdin, stop, preview connections. Depends on the sandbox only through the
+ * interfaces of sandbox/backend.ts (the real backend or the fake).
  */
 import type { Logger } from 'pino';
-import type { ChildProcess } from 'node:child_process';
-import { Duplex } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import type { RunnerConfig } from '../config.ts';
 import { resolveRunLimits } from '../config.ts';
 import { errors } from '../errors.ts';
 import { variantFor } from '../languages.ts';
 import type { ExitEvent, Language } from '../protocol.ts';
-import type { PreparedSandbox, SandboxHost, SessionEnvironment } from '../sandbox/sandbox-host.ts';
+import type { PreparedRun, SandboxBackend, SessionEnvironment } from '../sandbox/backend.ts';
 import { Run, type EventSink } from './run.ts';
 
 export class Session {
   readonly env: SessionEnvironment;
-  readonly createdAt = Date.now();
+  /** When a reader got it (a session prepared ahead does not age while it waits). */
+  createdAt = Date.now();
   lastActivityAt = Date.now();
   readonly runs = new Set<Run>();
   /** Slots taken by runs being started (counted before any await). */
   startingRuns = 0;
-  /** Sandboxes started ahead, waiting for the next runs (oldest first). */
-  spareSandboxes: Array<Promise<PreparedSandbox>> = [];
+  /** Runs prepared ahead, waiting for the next run requests (oldest first). */
+  spareSandboxes: Array<Promise<PreparedRun>> = [];
   /** Ends with its first run (a run sent without a session). */
   ephemeral = false;
   ended = false;
@@ -57,10 +57,10 @@ export class SessionManager {
   private closed = false;
   private readonly sweeper: NodeJS.Timeout;
   private readonly config: RunnerConfig;
-  private readonly host: SandboxHost;
+  private readonly host: SandboxBackend;
   private readonly log: Logger;
 
-  constructor(config: RunnerConfig, host: SandboxHost, log: Logger) {
+  constructor(config: RunnerConfig, host: SandboxBackend, log: Logger) {
     this.config = config;
     this.host = host;
     this.log = log;
@@ -86,7 +86,7 @@ export class SessionManager {
       this.refillSpareSessions();
       const session = (await spare?.catch(() => undefined)) ?? (await this.prepareSession());
       this.sessions.set(session.id, session);
-      session.lastActivityAt = Date.now();
+      session.createdAt = session.lastActivityAt = Date.now();
       return session;
     } finally {
       this.pendingSessions--;
@@ -121,7 +121,7 @@ export class SessionManager {
   /** Keeps the session's prepared sandboxes topped up (none when prewarming is off). */
   private prepareSpareSandboxes(session: Session): void {
     while (!session.ended && !this.closed && session.spareSandboxes.length < this.config.spareSandboxesPerSession) {
-      const spare = session.env.prepareSandbox();
+      const spare = session.env.prepareRun();
       spare.catch((error) => {
         this.log.warn({ err: error, session: session.id }, 'preparing a sandbox failed');
         session.spareSandboxes = session.spareSandboxes.filter((other) => other !== spare);
@@ -169,8 +169,9 @@ export class SessionManager {
         session = await this.createSession();
         session.ephemeral = true;
       }
-      const sandbox = await this.takeSandbox(session);
-      const run = new Run({ sessionId: session.id, sandbox, limits, sink, variant: variantFor(request.language, request.code), code: request.code, stdin: request.stdin });
+      const prepared = await this.takeSandbox(session);
+      const program = { variant: variantFor(request.language, request.code), code: request.code };
+      const run = new Run({ sessionId: session.id, prepared, limits, sink, program, stdin: request.stdin, stopGraceMs: this.config.limits.stopGraceMs });
       this.runs.set(run.id, run);
       session.runs.add(run);
       sink({ type: 'start', run: run.id, session: session.id });
@@ -185,13 +186,13 @@ export class SessionManager {
     }
   }
 
-  private async takeSandbox(session: Session): Promise<PreparedSandbox> {
+  private async takeSandbox(session: Session): Promise<PreparedRun> {
     const spare = session.spareSandboxes.shift();
     try {
       const ready = await spare?.catch(() => null);
       if (ready && !ready.isStale()) return ready;
       void ready?.dispose();
-      const sandbox = await session.env.prepareSandbox();
+      const sandbox = await session.env.prepareRun();
       return sandbox;
     } catch (error) {
       this.log.error({ err: error, session: session.id }, 'starting a sandbox failed');
@@ -252,14 +253,12 @@ export class SessionManager {
 
   /** A byte stream to 127.0.0.1:port inside the session's network, for the preview. */
   openPreviewConnection(sessionId: string, port: number): Duplex {
-    const session = this.getSession(sessionId);
-    const bridge: ChildProcess = session.env.openPreviewBridge(port);
-    const stream = Duplex.from({ readable: bridge.stdout!, writable: bridge.stdin! });
-    const end = () => bridge.kill('SIGKILL');
-    stream.on('close', end);
-    stream.on('error', end);
-    bridge.stdin!.on('error', () => {});
-    return stream;
+    return this.getSession(sessionId).env.openPreviewConnection(port);
+  }
+
+  /** What the sandbox is: its name and cgroup version (for health and the start-up line). */
+  get sandboxDescription() {
+    return this.host.description;
   }
 
   async close(): Promise<void> {

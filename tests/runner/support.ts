@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { startServer, type RunningServer } from '../../sandbox-runner/server.ts';
 import type { RunnerConfigInput } from '../../sandbox-runner/config.ts';
-import type { InstanceLayout } from '../../sandbox-runner/sandbox/sandbox-host.ts';
+import type { InstanceLayout } from '../../sandbox-runner/sandbox/bubblewrap-backend.ts';
 import type { ExitEvent, RunEvent, RunRequest } from '../../sandbox-runner/protocol.ts';
 import { runEvents } from '../../sandbox-runner/ndjson.ts';
 
@@ -128,12 +128,10 @@ export async function expectHealthyWithin(base: string, ms: number): Promise<voi
   expect(elapsed, `health took ${elapsed.toFixed(0)} ms`).toBeLessThan(ms);
 }
 
-const CGROUP_CONTROLLERS = ['memory', 'pids', 'freezer'];
-
-/** This instance's cgroups and directory, if anything of them still exists. */
+/** This instance's cgroups and directory, if anything of them still exists (v1 or v2). */
 export function leftovers(): { cgroups: string[]; dirs: string[] } {
-  const { cgroupPath, dir } = current();
-  const cgroups = CGROUP_CONTROLLERS.filter((controller) => existsSync(`/sys/fs/cgroup/${controller}/${cgroupPath}`));
+  const { cgroupDirs, dir } = current();
+  const cgroups = cgroupDirs.filter((path) => existsSync(path));
   return { cgroups, dirs: existsSync(dir) ? [dir] : [] };
 }
 
@@ -173,7 +171,7 @@ function processesInCgroup(name: string): string[] {
 export async function expectSessionGone(sessionId: string, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const cgroups = CGROUP_CONTROLLERS.filter((controller) => existsSync(`/sys/fs/cgroup/${controller}/${current().cgroupPath}/${sessionId}`));
+    const cgroups = current().cgroupDirs.filter((path) => existsSync(`${path}/${sessionId}`));
     const dir = existsSync(`${current().dir}/sessions/${sessionId}`);
     const processes = processesInCgroup(sessionId);
     if (!cgroups.length && !dir && !processes.length) return;

@@ -23,7 +23,7 @@ describe('health', () => {
   test('reports languages and the sandbox', async () => {
     const response = await api(base, 'GET', '/api/health');
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ ok: true, languages: ['python', 'javascript', 'typescript'], sandbox: 'bubblewrap' });
+    expect(await response.json()).toEqual({ ok: true, languages: ['python', 'javascript', 'typescript'], sandbox: 'bubblewrap', cgroup: expect.stringMatching(/^v[12]$/) });
   });
 });
 
@@ -107,7 +107,9 @@ while True:
     expect(stop.status).toBe(204);
     const serverResult = await server.done;
     expect(serverResult.stdout).toBe('server waiting...\n请求占领地球\nserver waiting...\n');
-    expect(serverResult.exit).toMatchObject({ reason: 'stopped', code: null, signal: 'SIGKILL' });
+    // Stop is Ctrl-C: Python's default handler raises KeyboardInterrupt, uncaught, in accept().
+    expect(serverResult.stderr).toMatch(/KeyboardInterrupt/);
+    expect(serverResult.exit).toMatchObject({ reason: 'stopped', code: null, signal: 'SIGINT' });
     expect((await api(base, 'DELETE', `/api/sessions/${session}`)).status).toBe(204);
     await expectSessionGone(session);
   });
@@ -178,9 +180,28 @@ describe('stop and disconnect', () => {
   test('DELETE /api/runs/:id stops a run', async () => {
     const server = await startBackground(base, { language: 'javascript', code: "console.log('up'); setInterval(() => {}, 1000);" }, (out) => out.includes('up'));
     expect((await api(base, 'DELETE', `/api/runs/${server.runId}`)).status).toBe(204);
-    expect((await server.done).exit).toMatchObject({ reason: 'stopped', signal: 'SIGKILL' });
+    expect((await server.done).exit).toMatchObject({ reason: 'stopped', signal: 'SIGINT' });
     await expectSessionGone(server.sessionId);
     expect((await api(base, 'DELETE', `/api/runs/${server.runId}`)).status).toBe(404);
+  });
+
+  test('Stop is Ctrl-C: a server\'s except KeyboardInterrupt / finally runs and its output arrives', async () => {
+    const code = "import socket\nsk = socket.socket()\ntry:\n    sk.bind(('127.0.0.1', 9871)); sk.listen()\n    print('listening')\n    sk.accept()\nexcept KeyboardInterrupt:\n    print('interrupted')\nfinally:\n    sk.close(); print('closed')";
+    const server = await startBackground(base, { language: 'python', code }, (out) => out.includes('listening'));
+    expect((await api(base, 'DELETE', `/api/runs/${server.runId}`)).status).toBe(204);
+    const result = await server.done;
+    expect(result.stdout).toBe('listening\ninterrupted\nclosed\n');
+    expect(result.exit).toMatchObject({ reason: 'stopped', code: 0, signal: null });
+  });
+
+  test('a program that ignores SIGINT is killed after the grace', async () => {
+    const code = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nprint('up')\ntime.sleep(60)";
+    const server = await startBackground(base, { language: 'python', code }, (out) => out.includes('up'));
+    const stoppedAt = performance.now();
+    expect((await api(base, 'DELETE', `/api/runs/${server.runId}`)).status).toBe(204);
+    const result = await server.done;
+    expect(result.exit).toMatchObject({ reason: 'stopped', code: null, signal: 'SIGKILL' });
+    expect(performance.now() - stoppedAt).toBeGreaterThan(1_500);
   });
 
   test('closing the response stream stops the run', async () => {

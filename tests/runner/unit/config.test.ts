@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, resolveRunLimits } from '../../../sandbox-runn
 describe('loadConfig', () => {
   test('defaults match the design', () => {
     const { limits } = loadConfig({}, {});
-    expect(limits).toMatchObject({ wallTimeMs: 10_000, maxWallTimeMs: 300_000, memoryBytes: 512 * 1024 ** 2, maxProcesses: 128, maxOutputBytes: 1024 ** 2, maxFileBytes: 16 * 1024 ** 2, sessionDirBytes: 64 * 1024 ** 2, maxCodeBytes: 64 * 1024, maxStdinBytes: 1024 ** 2, sessionIdleMs: 600_000, sessionLifetimeMs: 3_600_000, maxRunsPerSession: 4 });
+    expect(limits).toMatchObject({ wallTimeMs: 10_000, maxWallTimeMs: 300_000, memoryBytes: 512 * 1024 ** 2, maxProcesses: 1024, stopGraceMs: 2000, maxOutputBytes: 1024 ** 2, maxFileBytes: 16 * 1024 ** 2, sessionDirBytes: 64 * 1024 ** 2, maxCodeBytes: 64 * 1024, maxStdinBytes: 1024 ** 2, sessionIdleMs: 600_000, sessionLifetimeMs: 3_600_000, maxRunsPerSession: 4 });
   });
 
   test('environment variables change the defaults; overrides win', () => {
@@ -43,10 +43,10 @@ describe('loadConfig', () => {
 describe('resolveRunLimits', () => {
   const { limits } = loadConfig({}, {});
   test.each([
-    [{}, { wallTimeMs: 10_000, maxOutputBytes: 1024 ** 2 }],
-    [{ timeoutMs: 500 }, { wallTimeMs: 500, maxOutputBytes: 1024 ** 2 }],
-    [{ timeoutMs: 120_000 }, { wallTimeMs: 120_000, maxOutputBytes: 1024 ** 2 }],
-    [{ timeoutMs: 300_000 }, { wallTimeMs: 300_000, maxOutputBytes: 1024 ** 2 }],
+    [{}, { wallTimeMs: 10_000, maxWallTimeMs: 300_000, maxOutputBytes: 1024 ** 2 }],
+    [{ timeoutMs: 500 }, { wallTimeMs: 500, maxWallTimeMs: 300_000, maxOutputBytes: 1024 ** 2 }],
+    [{ timeoutMs: 120_000 }, { wallTimeMs: 120_000, maxWallTimeMs: 300_000, maxOutputBytes: 1024 ** 2 }],
+    [{ timeoutMs: 300_000 }, { wallTimeMs: 300_000, maxWallTimeMs: 300_000, maxOutputBytes: 1024 ** 2 }],
   ])('%j → %j', (request, expected) => {
     expect(resolveRunLimits(limits, request)).toEqual(expected);
   });

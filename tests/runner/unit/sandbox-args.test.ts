@@ -11,6 +11,7 @@ const plan: SandboxPlan = {
   etcDir: '/run/socket-workbook/etc',
   pythonPath: '/usr/bin/python3',
   nodePath: '/opt/node/bin/node',
+  launcherShellPath: '/run/socket-workbook/i1-abc/bin/sh',
   runTmpBytes: 16 * 1024 * 1024,
   command: ['/bin/sh', '-c', 'launcher'],
 };

@@ -1,0 +1,81 @@
+/**
+ * The sandbox as the sessions layer sees it: a backend makes session environments, a session
+ * environment prepares runs, a prepared run is launched into a run handle. FIFOs, nonces, end
+ * markers, cgroups and processes stay behind this interface; the bubblewrap backend is the real
+ * one, `fake-backend.ts` a quick in-process one for lifecycle tests.
+ */
+import type { Duplex } from 'node:stream';
+import type { LanguageVariant } from '../languages.ts';
+
+export interface BackendDescription {
+  /** `bubblewrap` (the real sandbox) or `fake`. */
+  name: string;
+  /** The cgroup version in use, or null for a backend without cgroups. */
+  cgroup: 'v1' | 'v2' | null;
+}
+
+/** How a run's program ended, as the sandbox saw it. */
+export interface RunExit {
+  /** Exit status, or null when a signal ended it. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The kernel's OOM killer acted in this run. */
+  oomKilled: boolean;
+}
+
+export type OutputStream = 'stdout' | 'stderr';
+
+/** What a run executes. */
+export interface RunProgram {
+  variant: LanguageVariant;
+  code: string;
+  /** Command-line arguments after the program file, passed as they are. */
+  args?: readonly string[];
+}
+
+/** A launched run: its output, its input, its end, and ways to end it. */
+export interface RunHandle {
+  /** Receives output chunks in order per stream, until `exited` resolves. */
+  onOutput(listener: (stream: OutputStream, data: Buffer) => void): void;
+  /** Slows the program down by not reading its output (it blocks once pipe buffers fill). */
+  pauseOutput(): void;
+  resumeOutput(): void;
+  /** Queues input for the program; rejects when too much is already waiting unread. */
+  writeStdin(data: string): Promise<void>;
+  closeStdin(): void;
+  /** Ctrl-C: SIGINT to every process of the run, with their own handlers (default or not). */
+  interrupt(): Promise<void>;
+  /** Ends every process of the run at once. `exited` then resolves, whatever its output's state. */
+  kill(): Promise<void>;
+  /** Resolves when the program has ended and its output was delivered (or dropped by `kill`). */
+  readonly exited: Promise<RunExit>;
+  /** Removes what the run left (after `exited`); idempotent. */
+  dispose(): Promise<void>;
+}
+
+/** A run set up ahead of its code, so that a request only pays for the program itself. */
+export interface PreparedRun {
+  readonly id: string;
+  /** True when the environment it was prepared in has changed since (take another). */
+  isStale(): boolean;
+  launch(program: RunProgram): Promise<RunHandle>;
+  /** Drops the run unused. */
+  dispose(): Promise<void>;
+}
+
+/** One reader's private world: network, files, budget. */
+export interface SessionEnvironment {
+  readonly id: string;
+  prepareRun(): Promise<PreparedRun>;
+  /** A byte stream to 127.0.0.1:port (or [::1]:port) inside the session's own network. */
+  openPreviewConnection(port: number): Duplex;
+  /** Kills everything of the session and removes it; idempotent. */
+  dispose(): Promise<void>;
+}
+
+export interface SandboxBackend {
+  readonly description: BackendDescription;
+  createSession(): Promise<SessionEnvironment>;
+  /** Removes everything the backend made (after every session ended). */
+  close(): Promise<void>;
+}
