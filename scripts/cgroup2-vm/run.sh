@@ -57,7 +57,9 @@ modprobe=$(command -v modprobe || echo /sbin/modprobe)
 
 cache=$cache_root/$version
 vmlinux=$cache/vmlinux
-if [ ! -s "$vmlinux" ] || [ "$kernel" -nt "$vmlinux" ]; then
+# The cache is keyed by the kernel version and remembers which file (path, size, mtime) it came from.
+source_stamp=$(stat -L -c '%n %s %Y' "$kernel")
+if [ ! -s "$vmlinux" ] || [ "$(cat "$cache/source" 2>/dev/null)" != "$source_stamp" ]; then
   mkdir -p "$cache"
   # Debian compresses the kernel with xz; the stream that decompresses to an ELF file is it.
   if /usr/bin/python3 - "$kernel" "$vmlinux.$$" <<'PYTHON'; then
@@ -76,6 +78,7 @@ while start != -1:
 sys.exit(1)
 PYTHON
     mv "$vmlinux.$$" "$vmlinux"
+    printf '%s\n' "$source_stamp" >"$cache/source"
     say "uncompressed $kernel into $vmlinux"
   else
     rm -f "$vmlinux.$$"
@@ -155,7 +158,8 @@ while kill -0 "$vm_pid" 2>/dev/null && [ ! -e "$job/booted" ]; do
   fi
   sleep 0.2
 done
-[ ! -e "$job/booted" ] || say "booted in $(awk -v a="$started" -v b="$(cat "$job/booted")" 'BEGIN { printf "%.1f", b - a }') s (qemu start to job start)"
+# Measured on the host's clock: the guest's starts from the RTC, to the second.
+[ ! -e "$job/booted" ] || say "booted in $(elapsed "$started") s (qemu start to job start)"
 
 vm_status=0
 wait "$vm_pid" || vm_status=$?
@@ -181,6 +185,7 @@ fi
 evidence
 [ -z "$boot_timed_out" ] || die "the VM did not start the job within ${boot_timeout_s} s (CGROUP2_VM_BOOT_TIMEOUT_S): kernel $kernel did not boot"
 [ "$vm_status" != 124 ] || die "the VM ran past its whole-VM timeout of ${timeout_s} s (CGROUP2_VM_TIMEOUT_S) and was killed; the job did not finish"
-grep -q 'Kernel panic' "$work/console.log" 2>/dev/null && die "the guest kernel panicked (see the console above)"
+panic=$(grep -m 1 -a 'Kernel panic' "$work/console.log" 2>/dev/null | tr -d '\r' || true)
+[ -z "$panic" ] || die "the guest kernel panicked: ${panic#*] } (console above)"
 [ -e "$job/booted" ] || die "the VM ended (qemu status $vm_status) before its job started: kernel $kernel could not boot or its init failed (see above)"
 die "the VM ended (qemu status $vm_status) without the job's exit code (see above)"
