@@ -56,8 +56,9 @@ test('a memory hog ends with memory-limit', async () => {
 
 test('a fork bomb is stopped by the task limit, and the session\'s next run works', async () => {
   const session = await createSession(base);
-  // The children exec a tiny sleep, so the task limit and not the memory limit stops the bomb.
-  const bomb = "import os\nn = 0\ntry:\n    while True:\n        if os.fork() == 0:\n            os.execv('/bin/sleep', ['sleep', '600'])\n        n += 1\nexcept OSError as e:\n    print(type(e).__name__, n)";
+  // 400 sleeping Python children take ~130 MB (measured in the VM), so the task limit and not
+  // the memory limit stops the bomb; exec'ing a program in each would take 7x longer there.
+  const bomb = "import os, time\nn = 0\ntry:\n    while True:\n        if os.fork() == 0:\n            time.sleep(600)\n        n += 1\nexcept OSError as e:\n    print(type(e).__name__, n)";
   const result = await run(base, { language: 'python', code: bomb, session, timeoutMs: 120_000 });
   expect(result.exit).toMatchObject({ reason: 'exit', code: 0 });
   const [error, forks] = result.stdout.trim().split(' ');
