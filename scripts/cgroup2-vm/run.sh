@@ -97,8 +97,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap 'say "interrupted: stopping the VM"; exit 130' INT
+trap 'say "terminated: stopping the VM"; exit 143' TERM
 
 initramfs=$work/initramfs
 mkdir -p "$initramfs/bin"
