@@ -259,6 +259,8 @@ export class BubblewrapBackend implements SandboxBackend {
     }
     await writeFile(`${dir}/owner.pid`, String(process.pid));
     for (const [name, content] of Object.entries(ETC_FILES)) await writeFile(`${dir}/etc/${name}`, content, { mode: 0o644 });
+    // An execute-only copy: a process that execs a file it cannot read is non-dumpable, so the
+    // reader's programs (same uid) cannot read or trace the session's launcher shells.
     await copyFile(realpathSync('/bin/sh'), `${dir}/bin/sh`);
     await chmod(`${dir}/bin/sh`, 0o111);
     await backend.rootCgroup.create({ parentOfControlled: true });

@@ -56,7 +56,9 @@ export function buildBwrapArgs(plan: SandboxPlan): string[] {
   if (plan.pythonPath !== SANDBOX_PYTHON) args.push('--ro-bind', plan.pythonPath, SANDBOX_PYTHON);
   for (const file of ['hosts', 'passwd', 'group', 'hostname']) args.push('--ro-bind', `${plan.etcDir}/${file}`, `/etc/${file}`);
   args.push(
-    '--proc', '/proc',
+    // Read-only: no program can open any /proc/<pid>/mem for writing (bubblewrap's own init,
+    // pid 1 here, is dumpable and has the programs' uid).
+    '--proc', '/proc', '--remount-ro', '/proc',
     '--dev', '/dev',
     '--size', String(plan.runTmpBytes), '--tmpfs', '/dev/shm',
     '--remount-ro', '/dev',
