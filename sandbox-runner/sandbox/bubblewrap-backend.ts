@@ -12,6 +12,7 @@ import { totalmem } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import type { RunnerConfig } from '../config.ts';
+import { NODE_HOOKS_SOURCE } from '../languages.ts';
 import type { BackendDescription, PreparedRun, SandboxBackend, SessionEnvironment } from './backend.ts';
 import { BubblewrapPreparedRun } from './bubblewrap-run.ts';
 import type { Cgroup } from './cgroup.ts';
@@ -263,6 +264,7 @@ export class BubblewrapBackend implements SandboxBackend {
     // reader's programs (same uid) cannot read or trace the session's launcher shells.
     await copyFile(realpathSync('/bin/sh'), `${dir}/bin/sh`);
     await chmod(`${dir}/bin/sh`, 0o111);
+    await writeFile(`${dir}/bin/cell-hooks.mjs`, NODE_HOOKS_SOURCE, { mode: 0o644 });
     await backend.rootCgroup.create({ parentOfControlled: true });
     await backend.rootCgroup.setLimits({
       memoryBytes: config.limits.totalMemoryBytes ?? defaultTotalMemoryBytes(),
@@ -333,6 +335,7 @@ export class BubblewrapBackend implements SandboxBackend {
         nodePath: this.nodePath,
         runTmpBytes: this.config.limits.runTmpBytes,
         launcherShellPath: `${this.layout.dir}/bin/sh`,
+        nodeHooksPath: `${this.layout.dir}/bin/cell-hooks.mjs`,
         command: [LAUNCHER_SHELL, '-c', this.zygote],
       },
       cgroupProcsFiles: session.zygoteCgroup.procsFiles(),
