@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningServer } from '../../../sandbox-runner/server.ts';
-import { api, createSession, run, startTestRunner } from '../support.ts';
+import { api, createSession, run, startBackground, startTestRunner } from '../support.ts';
 
 let runner: RunningServer;
 let base: string;
@@ -91,5 +91,25 @@ describe('names and services inside the sandbox', () => {
     const result = await run(base, { language: 'python', code });
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe("80 6\n['127.0.0.1', '::1']\n");
+  });
+});
+
+describe("the session's network", () => {
+  test('UDP broadcast to <broadcast> reaches a listener in the same session', async () => {
+    const code = "import socket\nr = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); r.bind(('', 9931)); r.settimeout(2)\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)\ns.sendto(b'hello all', ('<broadcast>', 9931))\ndata, (host, port) = r.recvfrom(100)\nprint(data, host)";
+    const result = await run(base, { language: 'python', code });
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe("b'hello all' 127.0.0.1\n");
+  });
+
+  test('the preview reaches a server bound only to ::1', async () => {
+    const session = await createSession(base);
+    const server = "import http.server, socket\nclass V6(http.server.HTTPServer):\n    address_family = socket.AF_INET6\nclass H(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        self.send_response(200); self.end_headers(); self.wfile.write(b'from ::1')\n    def log_message(self, *a): pass\nprint('up', flush=True)\nV6(('::1', 8086), H).serve_forever()";
+    const background = await startBackground(base, { language: 'python', code: server, session, timeoutMs: 30_000 }, (out) => out.includes('up'));
+    const response = await fetch(`${base}/api/sessions/${session}/preview/8086/`, { redirect: 'follow' });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('from ::1');
+    background.abort();
+    await api(base, 'DELETE', `/api/sessions/${session}`);
   });
 });
