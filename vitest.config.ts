@@ -3,7 +3,8 @@
  * - unit: fast tests with no server (tests/unit, tests/runner/unit and the site's build helpers);
  * - runner: the runner's integration and exploit suites, against real bubblewrap, one file at a time;
  * - content: every published cell through the real runner;
- * - e2e: the built site (dist/) in Chromium with the real runner, one file at a time.
+ * - e2e: the built site (dist/) in Chromium with the real runner, one file at a time;
+ * - cgroup2: each limit on a cgroup-v2-only kernel; only inside the VM (`npm run test:cgroup2`).
  */
 import { defineConfig } from 'vitest/config';
 
@@ -19,7 +20,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/**/*.test.ts'],
-          exclude: ['tests/runner/integration/**', 'tests/runner/exploits/**', 'tests/content/**', 'tests/e2e/**', '**/node_modules/**'],
+          exclude: ['tests/runner/integration/**', 'tests/runner/exploits/**', 'tests/content/**', 'tests/e2e/**', 'tests/cgroup2/**', '**/node_modules/**'],
         },
       },
       {
@@ -49,6 +50,17 @@ export default defineConfig({
           // Building the site (when dist/ is missing) and starting Chromium take a while.
           testTimeout: 60_000,
           hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'cgroup2',
+          include: ['tests/cgroup2/**/*.test.ts'],
+          // Inside the VM (software emulation) Node runs 30-40x slower than on the host.
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
           fileParallelism: false,
         },
       },
