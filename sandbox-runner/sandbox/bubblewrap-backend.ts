@@ -32,7 +32,8 @@ const ETC_FILES = {
   hostname: 'workbook\n',
 };
 
-const newId = (prefix: string) => `${prefix}${randomBytes(9).toString('base64url')}`;
+/** `s<random>.<runner>`: base64url has no dot, so the runner's name is what follows the dot. */
+const newId = (prefix: string, runnerName: string) => `${prefix}${randomBytes(9).toString('base64url')}.${runnerName}`;
 
 export class SandboxUnavailableError extends Error {
   override name = 'SandboxUnavailableError';
@@ -138,7 +139,7 @@ class BubblewrapSession implements SessionEnvironment {
     };
     let started: Awaited<ReturnType<SessionSandbox['startRun']>>;
     const oomKillsBefore = await slot.cgroup.oomKills();
-    const prepared = new BubblewrapPreparedRun(newId('r'), {
+    const prepared = new BubblewrapPreparedRun(newId('r', this.backend.config.runnerName), {
       runDir,
       gid: this.uid,
       cgroup: slot.cgroup,
@@ -286,7 +287,7 @@ export class BubblewrapBackend implements SandboxBackend {
   async createSession(): Promise<SessionEnvironment> {
     const uid = this.freeUids.pop();
     if (uid === undefined) throw new Error('no free session uid');
-    const id = newId('s');
+    const id = newId('s', this.config.runnerName);
     const dir = `${this.layout.dir}/sessions/${id}`;
     const cellsDir = `${this.layout.dir}/cells/${id}`;
     const cgroup = this.rootCgroup.child(id);
