@@ -44,8 +44,13 @@ export const limitsSchema = z.object({
   sessionLifetimeMs: z.number().int().positive().default(60 * 60_000),
   /** Runs at once in one session; beyond: 429. */
   maxRunsPerSession: z.number().int().positive().default(4),
-  /** Runs at once in the whole runner; beyond: 429. */
-  maxRunsTotal: z.number().int().positive().default(64),
+  /**
+   * Runs at once in the whole runner; beyond: 429. A server waiting in accept() costs nothing but
+   * its memory, and memory, tasks and CPU are bounded by the cgroups (per session and
+   * runner-wide), so this is a backstop, not what limits readers: 64 let 64 idle servers lock
+   * every other reader out.
+   */
+  maxRunsTotal: z.number().int().positive().default(2_000),
   /** Live sessions at once (each holds a uid, a network namespace and a tmpfs); beyond: 429. */
   maxSessions: z.number().int().positive().default(500),
 });
