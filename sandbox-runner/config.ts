@@ -44,8 +44,13 @@ export const limitsSchema = z.object({
   sessionLifetimeMs: z.number().int().positive().default(60 * 60_000),
   /** Runs at once in one session; beyond: 429. */
   maxRunsPerSession: z.number().int().positive().default(4),
-  /** Runs at once in the whole runner; beyond: 429. */
-  maxRunsTotal: z.number().int().positive().default(64),
+  /**
+   * Runs at once in the whole runner; beyond: 429. A server waiting in accept() costs nothing but
+   * its memory, and memory, tasks and CPU are bounded by the cgroups (per session and
+   * runner-wide), so this is a backstop, not what limits readers: 64 let 64 idle servers lock
+   * every other reader out.
+   */
+  maxRunsTotal: z.number().int().positive().default(2_000),
   /** Live sessions at once (each holds a uid, a network namespace and a tmpfs); beyond: 429. */
   maxSessions: z.number().int().positive().default(500),
 });
@@ -75,6 +80,11 @@ export const runnerConfigSchema = z.object({
   pythonPath: z.string().default('/usr/bin/python3'),
   /** Node.js binary for JavaScript/TypeScript cells; defaults to the runner's own Node. */
   nodePath: z.string().default(process.execPath),
+  /**
+   * This runner's name, carried by every session and run id it makes (`s<random>.<name>`), so a
+   * router can send each request to the runner that holds it without reading bodies.
+   */
+  runnerName: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'a runner name is 1-32 lowercase letters, digits and dashes, starting with a letter or digit').default('local'),
   /** Log level (pino). */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -98,6 +108,7 @@ const ENVIRONMENT: Record<string, (config: Record<string, any>, value: string) =
   RUNNER_STATE_DIR: (c, v) => (c.stateDir = v),
   RUNNER_PYTHON: (c, v) => (c.pythonPath = v),
   RUNNER_NODE: (c, v) => (c.nodePath = v),
+  RUNNER_NAME: (c, v) => (c.runnerName = v),
   LOG_LEVEL: (c, v) => (c.logLevel = v),
 };
 

@@ -7,7 +7,7 @@ import pino, { type Logger } from 'pino';
 import { loadConfig, type RunnerConfig, type RunnerConfigInput } from './config.ts';
 import { handleApi, type ApiContext } from './http/handler.ts';
 import { BubblewrapBackend, type InstanceLayout } from './sandbox/bubblewrap-backend.ts';
-import type { SandboxBackend } from './sandbox/backend.ts';
+import type { BackendDescription, SandboxBackend } from './sandbox/backend.ts';
 import { SessionManager } from './sessions/session-manager.ts';
 
 export interface RunnerHandler {
@@ -20,6 +20,8 @@ export interface RunnerHandler {
   readonly unavailableReason?: string;
   /** Where this instance keeps its sessions (for operators and leak checks). */
   readonly layout?: InstanceLayout;
+  /** The sandbox in use and its cgroup version, when there is one. */
+  readonly sandbox?: BackendDescription;
 }
 
 export interface RunnerHandlerOptions {
@@ -36,9 +38,11 @@ export async function createRunnerHandler(options: RunnerHandlerOptions = {}): P
   let sessions: SessionManager | null = null;
   let unavailableReason: string | undefined;
   let layout: InstanceLayout | undefined;
+  let sandbox: BackendDescription | undefined;
   try {
     const backend = options.backend ? await options.backend(config) : await BubblewrapBackend.start(config);
     if (backend instanceof BubblewrapBackend) layout = backend.layout;
+    sandbox = backend.description;
     sessions = new SessionManager(config, backend, log);
   } catch (error) {
     unavailableReason = (error as Error).message;
@@ -49,6 +53,7 @@ export async function createRunnerHandler(options: RunnerHandlerOptions = {}): P
     config,
     unavailableReason,
     layout,
+    sandbox,
     handle: (req, res) => handleApi(ctx, req, res),
     close: async () => {
       await sessions?.close();

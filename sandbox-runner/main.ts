@@ -10,7 +10,8 @@ try {
   const port = process.env.PORT ? Number(process.env.PORT) : 4321;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a port number (0-65535), not "${process.env.PORT}".`);
   const running = await startServer({ host: process.env.HOST || '127.0.0.1', port });
-  console.log(`Socket Workbook: ${running.url}  (runner ${running.runner?.unavailableReason ? 'UNAVAILABLE: ' + running.runner.unavailableReason : 'ready'})`);
+  const sandbox = running.runner?.sandbox;
+  console.log(`Socket Workbook: ${running.url}  (runner ${running.runner?.unavailableReason ? 'UNAVAILABLE: ' + running.runner.unavailableReason : `ready: ${sandbox?.name}, cgroup ${sandbox?.cgroup}`})`);
   const shutdown = () => {
     running.close().finally(() => process.exit(0));
   };

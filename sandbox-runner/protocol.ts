@@ -28,6 +28,10 @@ export interface RunRequest {
   /** Given up front: written, then closed. Absent: stdin stays open for interactive input. */
   stdin?: string;
   timeoutMs?: number;
+  /** The program's command-line arguments (at most 64, 4 KiB in all), passed as they are. */
+  args?: string[];
+  /** Extra files beside the program, by relative name (modules it imports, data it opens). */
+  files?: Record<string, string>;
 }
 
 export interface StartEvent {

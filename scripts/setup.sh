@@ -12,6 +12,8 @@ command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need_packages+=(iproute2
 command -v nsenter >/dev/null 2>&1 || need_packages+=(util-linux)
 [ -x /usr/bin/python3 ] || need_packages+=(python3)
 [ -x /usr/bin/chromium ] || need_packages+=(chromium)
+# /etc/services and /etc/protocols, bound into the sandbox for getservbyname() and friends.
+[ -f /etc/services ] || need_packages+=(netbase)
 if [ ${#need_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "setup: missing system packages: ${need_packages[*]}; run as root or install them with apt-get." >&2

@@ -197,6 +197,10 @@ async function proxyPreview(ctx: ApiContext, req: IncomingMessage, res: ServerRe
       },
     );
     upstream.on('timeout', () => upstream.destroy(new Error('no answer within 10 s')));
+    // The reader left: end the relay (and its process in the session) now.
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
     upstream.on('error', (error) => (res.headersSent ? resolve() : reject(errors.previewFailed(port, error.message))));
     req.pipe(upstream);
   });

@@ -31,6 +31,8 @@ export interface RunProgram {
   code: string;
   /** Command-line arguments after the program file, passed as they are. */
   args?: readonly string[];
+  /** Extra files (relative name → content) written to the working directory before it starts. */
+  files?: Readonly<Record<string, string>>;
 }
 
 /** A launched run: its output, its input, its end, and ways to end it. */

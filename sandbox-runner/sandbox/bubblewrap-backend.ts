@@ -12,6 +12,7 @@ import { totalmem } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import type { RunnerConfig } from '../config.ts';
+import { NODE_HOOKS_SOURCE } from '../languages.ts';
 import type { BackendDescription, PreparedRun, SandboxBackend, SessionEnvironment } from './backend.ts';
 import { BubblewrapPreparedRun } from './bubblewrap-run.ts';
 import type { Cgroup } from './cgroup.ts';
@@ -31,7 +32,8 @@ const ETC_FILES = {
   hostname: 'workbook\n',
 };
 
-const newId = (prefix: string) => `${prefix}${randomBytes(9).toString('base64url')}`;
+/** `s<random>.<runner>`: base64url has no dot, so the runner's name is what follows the dot. */
+const newId = (prefix: string, runnerName: string) => `${prefix}${randomBytes(9).toString('base64url')}.${runnerName}`;
 
 export class SandboxUnavailableError extends Error {
   override name = 'SandboxUnavailableError';
@@ -137,7 +139,7 @@ class BubblewrapSession implements SessionEnvironment {
     };
     let started: Awaited<ReturnType<SessionSandbox['startRun']>>;
     const oomKillsBefore = await slot.cgroup.oomKills();
-    const prepared = new BubblewrapPreparedRun(newId('r'), {
+    const prepared = new BubblewrapPreparedRun(newId('r', this.backend.config.runnerName), {
       runDir,
       gid: this.uid,
       cgroup: slot.cgroup,
@@ -259,8 +261,11 @@ export class BubblewrapBackend implements SandboxBackend {
     }
     await writeFile(`${dir}/owner.pid`, String(process.pid));
     for (const [name, content] of Object.entries(ETC_FILES)) await writeFile(`${dir}/etc/${name}`, content, { mode: 0o644 });
+    // An execute-only copy: a process that execs a file it cannot read is non-dumpable, so the
+    // reader's programs (same uid) cannot read or trace the session's launcher shells.
     await copyFile(realpathSync('/bin/sh'), `${dir}/bin/sh`);
     await chmod(`${dir}/bin/sh`, 0o111);
+    await writeFile(`${dir}/bin/cell-hooks.mjs`, NODE_HOOKS_SOURCE, { mode: 0o644 });
     await backend.rootCgroup.create({ parentOfControlled: true });
     await backend.rootCgroup.setLimits({
       memoryBytes: config.limits.totalMemoryBytes ?? defaultTotalMemoryBytes(),
@@ -282,7 +287,7 @@ export class BubblewrapBackend implements SandboxBackend {
   async createSession(): Promise<SessionEnvironment> {
     const uid = this.freeUids.pop();
     if (uid === undefined) throw new Error('no free session uid');
-    const id = newId('s');
+    const id = newId('s', this.config.runnerName);
     const dir = `${this.layout.dir}/sessions/${id}`;
     const cellsDir = `${this.layout.dir}/cells/${id}`;
     const cgroup = this.rootCgroup.child(id);
@@ -331,6 +336,7 @@ export class BubblewrapBackend implements SandboxBackend {
         nodePath: this.nodePath,
         runTmpBytes: this.config.limits.runTmpBytes,
         launcherShellPath: `${this.layout.dir}/bin/sh`,
+        nodeHooksPath: `${this.layout.dir}/bin/cell-hooks.mjs`,
         command: [LAUNCHER_SHELL, '-c', this.zygote],
       },
       cgroupProcsFiles: session.zygoteCgroup.procsFiles(),

@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants, openSync } from 'node:fs';
-import { rm, writeFile, chown } from 'node:fs/promises';
+import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { constants as os } from 'node:os';
 import type { OutputStream, PreparedRun, RunExit, RunHandle, RunProgram } from './backend.ts';
@@ -74,12 +74,24 @@ export class BubblewrapPreparedRun implements PreparedRun {
 
   async launch(program: RunProgram): Promise<RunHandle> {
     if (this.handle || this.disposed) throw new Error('this prepared run was already used');
-    if (program.args?.length) throw new Error('command-line arguments are not supported by this runner yet');
-    await writeFile(`${this.site.runDir}/${program.variant.fileName}`, program.code, { mode: 0o640 });
-    await chown(`${this.site.runDir}/${program.variant.fileName}`, 0, this.site.gid);
+    const { runDir, gid } = this.site;
+    await writeReadable(`${runDir}/${program.variant.fileName}`, program.code, gid);
+    const files = Object.entries(program.files ?? {});
+    // Into the run's own root-owned folder; the run's shell copies them as the session's uid.
+    for (const [name, content] of files) {
+      const parts = name.split('/');
+      for (let depth = 1; depth < parts.length + 1; depth++) {
+        const dir = [`${runDir}/files`, ...parts.slice(0, depth - 1)].join('/');
+        await mkdir(dir, { mode: 0o750 }).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'EEXIST') throw error;
+        });
+        await chown(dir, 0, gid);
+      }
+      await writeReadable(`${runDir}/files/${name}`, content, gid);
+    }
     const nonce = randomBytes(12).toString('hex');
     this.handle = new BubblewrapRunHandle(this.site, this.streams, nonce, this.oomKillsBefore);
-    this.streams.stdin.write(launchLine(program.variant.name, nonce));
+    this.streams.stdin.write(launchLine(program.variant.name, nonce, program.args ?? [], files.length > 0));
     return this.handle;
   }
 
@@ -89,6 +101,12 @@ export class BubblewrapPreparedRun implements PreparedRun {
     if (this.handle) return this.handle.dispose();
     await disposeSite(this.site, this.streams);
   }
+}
+
+/** A root-owned file the session's group may read (and no other local user). */
+async function writeReadable(path: string, content: string, gid: number): Promise<void> {
+  await writeFile(path, content, { mode: 0o640 });
+  await chown(path, 0, gid);
 }
 
 async function disposeSite(site: RunSite, streams: { stdin: Socket; stdout: Socket; stderr: Socket }): Promise<void> {

@@ -4,7 +4,7 @@
  * nothing. bubblewrap's own options travel through `--args FD` so that the sandbox's
  * /proc/1/cmdline shows no host paths.
  */
-import { CELL_DIR, SANDBOX_ENV, SANDBOX_NODE, SANDBOX_PYTHON, SESSION_DIR } from '../languages.ts';
+import { CELL_DIR, SANDBOX_ENV, SANDBOX_NODE, SANDBOX_NODE_HOOKS, SANDBOX_PYTHON, SESSION_DIR } from '../languages.ts';
 import { LAUNCHER_SHELL } from './launcher.ts';
 
 /** File descriptors the spawner passes to the chain (stdio occupies 0–2). */
@@ -26,13 +26,19 @@ export interface SandboxPlan {
   nodePath: string;
   /** Host path of the execute-only shell bound at LAUNCHER_SHELL. */
   launcherShellPath: string;
+  /** Host path of the Node module-resolution hook bound at SANDBOX_NODE_HOOKS. */
+  nodeHooksPath: string;
   runTmpBytes: number;
   /** The program bubblewrap starts inside (the launcher). */
   command: readonly string[];
 }
 
 /** System directories visible read-only inside; everything else is absent. */
-const SYSTEM_BINDS = ['/usr', '/etc/alternatives', '/etc/ssl', '/etc/ca-certificates', '/etc/localtime', '/etc/nsswitch.conf'];
+const SYSTEM_BINDS = [
+  '/usr', '/etc/alternatives', '/etc/ssl', '/etc/ca-certificates', '/etc/localtime', '/etc/nsswitch.conf',
+  // Name and service lookups: getservbyname('http'), getprotobyname('tcp'), getaddrinfo order.
+  '/etc/services', '/etc/protocols', '/etc/host.conf', '/etc/gai.conf',
+];
 const SYMLINKS: Array<[target: string, link: string]> = [
   ['usr/bin', '/bin'],
   ['usr/sbin', '/sbin'],
@@ -52,11 +58,13 @@ export function buildBwrapArgs(plan: SandboxPlan): string[] {
   for (const path of SYSTEM_BINDS) args.push('--ro-bind-try', path, path);
   for (const [target, link] of SYMLINKS) args.push('--symlink', target, link);
   // /usr/local holds host tools: hide it and show only the Node.js binary there.
-  args.push('--size', '65536', '--tmpfs', '/usr/local', '--ro-bind', plan.nodePath, SANDBOX_NODE, '--ro-bind', plan.launcherShellPath, LAUNCHER_SHELL, '--remount-ro', '/usr/local');
+  args.push('--size', '65536', '--tmpfs', '/usr/local', '--ro-bind', plan.nodePath, SANDBOX_NODE, '--ro-bind', plan.launcherShellPath, LAUNCHER_SHELL, '--ro-bind', plan.nodeHooksPath, SANDBOX_NODE_HOOKS, '--remount-ro', '/usr/local');
   if (plan.pythonPath !== SANDBOX_PYTHON) args.push('--ro-bind', plan.pythonPath, SANDBOX_PYTHON);
   for (const file of ['hosts', 'passwd', 'group', 'hostname']) args.push('--ro-bind', `${plan.etcDir}/${file}`, `/etc/${file}`);
   args.push(
-    '--proc', '/proc',
+    // Read-only: no program can open any /proc/<pid>/mem for writing (bubblewrap's own init,
+    // pid 1 here, is dumpable and has the programs' uid).
+    '--proc', '/proc', '--remount-ro', '/proc',
     '--dev', '/dev',
     '--size', String(plan.runTmpBytes), '--tmpfs', '/dev/shm',
     '--remount-ro', '/dev',

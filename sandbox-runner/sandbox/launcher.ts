@@ -30,11 +30,22 @@ export function runScript(): string {
     `exec <"${CELL_DIR}/$seq/in" >"${CELL_DIR}/$seq/out" 2>"${CELL_DIR}/$seq/err"`,
     'echo "$seq $$" >&3',
     'exec 3>&-',
-    'IFS=" " read -r variant nonce || exit 125',
+    'IFS=" " read -r variant nonce argc files || exit 125',
     'case "$variant" in',
     ...arms,
     '*) exit 125 ;;',
     'esac',
+    // Extra files the request brought, copied as the session's own uid (a symlink the reader
+    // left in the working directory can only lead where that uid may write anyway).
+    `if [ "$files" = 1 ]; then /usr/bin/cp -R "${CELL_DIR}/$seq/files/." . || exit 125; fi`,
+    // Command-line arguments, one per line, bytes outside a safe set as \0NNN octal escapes.
+    'i=0',
+    'while [ "$i" -lt "${argc:-0}" ]; do',
+    '  IFS= read -r line || exit 125',
+    '  arg=$(printf "%bx" "$line")',
+    '  set -- "$@" "${arg%x}"',
+    '  i=$((i + 1))',
+    'done',
     // A background job of a non-interactive shell starts with SIGINT ignored; the program gets
     // the default back, so Stop (SIGINT first) is Ctrl-C for it.
     '/usr/bin/env --default-signal=INT "$@"',
@@ -61,9 +72,25 @@ export function zygoteScript(): string {
   ].join('\n');
 }
 
-/** What the runner sends a waiting run (on its stdin) to start its program. */
-export function launchLine(variantName: string, nonce: string): string {
-  return `${variantName} ${nonce}\n`;
+const SAFE_ARG_BYTE = /^[A-Za-z0-9._\/=:,+@-]$/;
+
+/** One argument as a line the run script decodes with `printf %b` (no shell quoting involved). */
+export function encodeArgument(arg: string): string {
+  let line = '';
+  for (const byte of Buffer.from(arg, 'utf8')) {
+    const char = String.fromCharCode(byte);
+    line += SAFE_ARG_BYTE.test(char) ? char : `\\0${byte.toString(8).padStart(3, '0')}`;
+  }
+  return line;
+}
+
+/**
+ * What the runner sends a waiting run (on its stdin) to start its program: the variant, the
+ * nonce, how many arguments follow (one encoded line each), and whether extra files wait in
+ * the run's `files/` folder.
+ */
+export function launchLine(variantName: string, nonce: string, args: readonly string[] = [], hasFiles = false): string {
+  return `${variantName} ${nonce} ${args.length} ${hasFiles ? 1 : 0}\n${args.map((arg) => encodeArgument(arg) + '\n').join('')}`;
 }
 
 /**

@@ -29,7 +29,9 @@ function run(command: string, args: string[], timeoutMs = 10_000): Promise<strin
  * returns an open fd to it; the namespace lives as long as that fd, with no holder process.
  */
 export async function createNetworkNamespace(): Promise<number> {
-  const script = '/usr/sbin/ip link set lo up && echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start && echo ready && read _';
+  // A broadcast route on lo, so that UDP to <broadcast> (255.255.255.255) reaches the session's
+  // own listeners instead of failing with "Network is unreachable".
+  const script = '/usr/sbin/ip link set lo up && /usr/sbin/ip route add broadcast 255.255.255.255 dev lo table local src 127.0.0.1 && echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start && echo ready && read _';
   const helper = spawn('/usr/bin/unshare', ['--net', '--', SHELL, '-c', script], { env: {}, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] });
   try {
     let output = '';
@@ -208,7 +210,11 @@ export function runHelperCommand(file: string, args: string[]): Promise<number |
 
 const BRIDGE = `
 import os, socket, sys, threading
-s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=10)
+port = int(sys.argv[1])
+try:
+    s = socket.create_connection(('127.0.0.1', port), timeout=10)
+except ConnectionRefusedError:
+    s = socket.create_connection(('::1', port), timeout=10)  # a server bound only to ::1
 s.settimeout(None)
 def upstream():
     while True:

@@ -5,8 +5,9 @@
  *
  * Denied syscalls return EPERM: ptrace and cross-process memory access (the sandbox's init
  * could otherwise be stopped and the run hung), kernel keyrings, bpf, io_uring, userfaultfd,
- * perf, every mount and namespace call, module and kexec loading, and more; plus socket(AF_PACKET)
- * and the TIOCSTI ioctl that injects input into a terminal.
+ * perf, every mount and namespace call, module and kexec loading, and more; sockets of any family
+ * but those lessons need (see ALLOWED_SOCKET_FAMILIES); and the TIOCSTI ioctl that injects input
+ * into a terminal.
  */
 
 // Classic BPF opcodes.
@@ -75,7 +76,16 @@ export const DENIED_SYSCALLS: Readonly<Record<string, number>> = {
 
 const SYSCALL_SOCKET = 41;
 const SYSCALL_IOCTL = 16;
-const AF_PACKET = 17;
+const EAFNOSUPPORT = 97;
+
+/**
+ * Socket families a program may create: AF_UNIX (local IPC, Python's and Node's own plumbing),
+ * AF_INET and AF_INET6 (the lessons), AF_NETLINK (`ss`, interface listings such as
+ * `socket.if_nameindex()` and `os.networkInterfaces()`, inside the session's own namespace).
+ * Every other family (packet capture, vsock, the kernel crypto API, Bluetooth, ...) is attack
+ * surface no lesson needs.
+ */
+export const ALLOWED_SOCKET_FAMILIES = [1, 2, 10, 16] as const;
 const TIOCSTI = 0x5412;
 
 type Instruction = [code: number, jt: number, jf: number, k: number];
@@ -96,24 +106,28 @@ export function seccompInstructions(): Instruction[] {
   ];
   // Each denied number: if equal, jump to the shared "deny" return placed after the list.
   const numbers = Object.values(DENIED_SYSCALLS);
+  // After the list: the socket family check (8), the ioctl check (4), allow, then deny.
+  const afterList = 8 + 4 + 1;
   numbers.forEach((nr, index) => {
     const remaining = numbers.length - index - 1;
-    // After the list come: 2 argument checks of 5 instructions each, then allow, then deny.
-    program.push([BPF_JEQ_K, remaining + 10 + 1, 0, nr]);
+    program.push([BPF_JEQ_K, remaining + afterList, 0, nr]);
   });
+  const [unix, inet, inet6, netlink] = ALLOWED_SOCKET_FAMILIES;
   program.push(
-    // socket(AF_PACKET, ...) → EPERM
-    [BPF_JEQ_K, 0, 4, SYSCALL_SOCKET],
+    // socket(family, ...): only the families lessons need; others → EAFNOSUPPORT.
+    [BPF_JEQ_K, 0, 7, SYSCALL_SOCKET],
     load(offsetArgLow(0)),
-    [BPF_JEQ_K, 0, 1, AF_PACKET],
-    ret(denyErrno),
-    load(OFFSET_NR),
+    [BPF_JEQ_K, 4, 0, unix],
+    [BPF_JEQ_K, 3, 0, inet],
+    [BPF_JEQ_K, 2, 0, inet6],
+    [BPF_JEQ_K, 1, 0, netlink],
+    ret(SECCOMP_RET_ERRNO | EAFNOSUPPORT),
+    ret(SECCOMP_RET_ALLOW),
     // ioctl(fd, TIOCSTI, ...) → EPERM
-    [BPF_JEQ_K, 0, 4, SYSCALL_IOCTL],
+    [BPF_JEQ_K, 0, 3, SYSCALL_IOCTL],
     load(offsetArgLow(1)),
     [BPF_JEQ_K, 0, 1, TIOCSTI],
     ret(denyErrno),
-    load(OFFSET_NR),
     ret(SECCOMP_RET_ALLOW),
     ret(denyErrno),
   );

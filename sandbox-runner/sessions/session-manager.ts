@@ -46,6 +46,8 @@ export interface StartRunRequest {
   session?: string;
   stdin?: string;
   timeoutMs?: number;
+  args?: string[];
+  files?: Record<string, string>;
 }
 
 export class SessionManager {
@@ -170,7 +172,7 @@ export class SessionManager {
         session.ephemeral = true;
       }
       const prepared = await this.takeSandbox(session);
-      const program = { variant: variantFor(request.language, request.code), code: request.code };
+      const program = { variant: variantFor(request.language, request.code), code: request.code, args: request.args, files: request.files };
       const run = new Run({ sessionId: session.id, prepared, limits, sink, program, stdin: request.stdin, stopGraceMs: this.config.limits.stopGraceMs });
       this.runs.set(run.id, run);
       session.runs.add(run);

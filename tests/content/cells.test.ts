@@ -242,6 +242,9 @@ async function checkPage(client: RunnerClient, file: string): Promise<string[]> 
     const settleUntil = Date.now() + 3_000;
     while (Date.now() < settleUntil && Date.now() - handle.lastOutputAt() < SERVER_SETTLE_MS) await sleep(50);
     const runId = await handle.started.catch(() => undefined);
+    // A server's expected output is what it prints while serving: Stop is Ctrl-C, and what a
+    // Python server prints after it (a KeyboardInterrupt traceback) is the reader's to see.
+    const served = handle.output();
     if (runId) await client.stopRun(runId);
     const exit = await withTimeout(handle.done, GRACE_MS, () => null);
     if (!exit) {
@@ -253,7 +256,7 @@ async function checkPage(client: RunnerClient, file: string): Promise<string[]> 
     } else if (exit.reason === 'exit' && exit.code !== cell.meta.exitCode) {
       failures.push(report(name, cell, `server exited by itself with ${describeExit(exit)}`, handle.output()));
     }
-    checkOutput(cell, handle.output());
+    checkOutput(cell, exit.reason === 'stopped' ? served : handle.output());
   };
 
   try {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { EndMarkerScanner, launchLine, runScript, zygoteScript } from '../../../sandbox-runner/sandbox/launcher.ts';
+import { EndMarkerScanner, encodeArgument, launchLine, runScript, zygoteScript } from '../../../sandbox-runner/sandbox/launcher.ts';
 import { VARIANTS } from '../../../sandbox-runner/languages.ts';
 
 const NONCE = '0123456789abcdef01234567';
@@ -65,7 +65,12 @@ describe('zygote and run scripts', () => {
     expect(zygote).toMatch(/while read -r seq; do\n.*"\$RUN" run "\$seq" 3>&1 <\/dev\/null >\/dev\/null 2>&1 &\ndone/);
   });
 
-  test('launchLine', () => {
-    expect(launchLine('python', NONCE)).toBe(`python ${NONCE}\n`);
+  test('launchLine: variant, nonce, argument count and files flag, then one encoded line per argument', () => {
+    expect(launchLine('python', NONCE)).toBe(`python ${NONCE} 0 0\n`);
+    expect(launchLine('python', NONCE, ['127.0.0.1', 'a b', 'ü\n'], true)).toBe(`python ${NONCE} 3 1\n127.0.0.1\na\\0040b\n\\0303\\0274\\0012\n`);
+  });
+
+  test('an encoded argument holds no byte the run script would misread (spaces, quotes, newlines, backslashes)', () => {
+    for (const arg of ["it's", '"x"', 'a\\b', 'line\nbreak', '$HOME', '%s']) expect(encodeArgument(arg)).toMatch(/^[A-Za-z0-9._\/=:,+@\\-]*$/);
   });
 });

@@ -12,6 +12,7 @@ const plan: SandboxPlan = {
   pythonPath: '/usr/bin/python3',
   nodePath: '/opt/node/bin/node',
   launcherShellPath: '/run/socket-workbook/i1-abc/bin/sh',
+  nodeHooksPath: '/run/socket-workbook/i1-abc/bin/cell-hooks.mjs',
   runTmpBytes: 16 * 1024 * 1024,
   command: ['/bin/sh', '-c', 'launcher'],
 };
@@ -68,7 +69,7 @@ describe('buildBwrapArgs', () => {
   });
   test('no host path beyond the system image is bound', () => {
     const sources = [...pairs('--ro-bind'), ...pairs('--ro-bind-try'), ...pairs('--bind')].map(([source]) => source);
-    for (const source of sources) expect(source).toMatch(/^(\/usr|\/etc\/(alternatives|ssl|ca-certificates|localtime|nsswitch\.conf)|\/run\/socket-workbook\/|\/opt\/node\/bin\/node)/);
+    for (const source of sources) expect(source).toMatch(/^(\/usr|\/etc\/(alternatives|ssl|ca-certificates|localtime|nsswitch\.conf|services|protocols|host\.conf|gai\.conf)|\/run\/socket-workbook\/|\/opt\/node\/bin\/node)/);
   });
   test('a Python elsewhere is bound where the launcher expects it', () => {
     expect(buildBwrapArgs({ ...plan, pythonPath: '/opt/py/bin/python3' }).join(' ')).toContain('--ro-bind /opt/py/bin/python3 /usr/bin/python3');
