@@ -15,6 +15,12 @@ export class KitError extends Error {
   override name = 'KitError';
 }
 
+/** A path as the user would type it from here (absolute when it lies elsewhere). */
+export function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel;
+}
+
 export function resolveContentDir(option: string | undefined): string {
   const dir = option ?? process.env.WORKBOOK_CONTENT_DIR ?? join(PROJECT_ROOT, 'content');
   const absolute = isAbsolute(dir) ? dir : resolve(process.cwd(), dir);

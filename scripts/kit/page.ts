@@ -25,6 +25,8 @@ const UNIT_TYPES = new Set(['heading', 'paragraph', 'list', 'blockquote', 'table
 
 /** The aside an imported en page wraps around each zh paragraph still to translate. */
 export const AWAITING_ASIDE = ':::caution[待翻译 / Awaiting translation]';
+/** The same aside with any fence length (a longer one wraps text that holds an aside itself). */
+const AWAITING_ASIDE_PATTERN = /^:{3,}caution\[待翻译 \/ Awaiting translation\]/;
 
 export interface Unit {
   /** 1-based position among the page's units, as `translation-status` prints it. */
@@ -145,7 +147,7 @@ export function pageOf(file: string, source: string): Page {
       if (marker) {
         const next = children[i + 1] as RootContent | undefined;
         const nextText = next?.position ? source.slice(next.position.start.offset, next.position.end.offset) : '';
-        markers.push({ hash: marker[1], todo: Boolean(marker[2]), line: node.position?.start.line ?? 0, start, end, awaitingAside: nextText.startsWith(AWAITING_ASIDE) });
+        markers.push({ hash: marker[1], todo: Boolean(marker[2]), line: node.position?.start.line ?? 0, start, end, awaitingAside: AWAITING_ASIDE_PATTERN.test(nextText) });
       } else if (REVIEW.test(node.value)) {
         reviewNotes++;
       }

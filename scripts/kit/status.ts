@@ -3,8 +3,7 @@
  * its units) as translating the current zh text.
  */
 import { existsSync, writeFileSync } from 'node:fs';
-import { relative } from 'node:path';
-import { KitError, listPages, pageFile, SOURCE_LOCALE, TARGET_LOCALE } from './content.ts';
+import { displayPath, KitError, listPages, pageFile, SOURCE_LOCALE, TARGET_LOCALE } from './content.ts';
 import { readPage, type Page } from './page.ts';
 import { compareCells, compareTranslation, type TranslationStatus } from './translation.ts';
 
@@ -91,7 +90,7 @@ export function formatStatus(statuses: PageStatus[], contentDir: string): string
     for (const problem of status.cellProblems) lines.push(`      cells: ${problem}`);
     if (verdict === 'missing') {
       const have = status.zhExists ? SOURCE_LOCALE : TARGET_LOCALE;
-      lines.push(`      ${relative(process.cwd(), pageFile(contentDir, have, status.path))} has no twin in ${status.zhExists ? TARGET_LOCALE : SOURCE_LOCALE}/`);
+      lines.push(`      ${displayPath(pageFile(contentDir, have, status.path))} has no twin in ${status.zhExists ? TARGET_LOCALE : SOURCE_LOCALE}/`);
     }
     if (t && !t.untracked) {
       for (const u of t.units) {
