@@ -80,7 +80,8 @@ export function readPlainText(source: string, fallbackTitle: string): Article {
     }
     if (readsAsCode(line)) {
       const code: string[] = [];
-      while (i < lines.length && (readsAsCode(lines[i]) || isIndented(lines[i]))) code.push(lines[i++]);
+      // Inside code, a bare call such as `sk.close()` is code too, not a signature heading.
+      while (i < lines.length && (readsAsCode(lines[i]) || isIndented(lines[i]) || (SIGNATURE.test(lines[i].trim()) && !CJK.test(lines[i])))) code.push(lines[i++]);
       blocks.push({ kind: 'code', fence: null, code: dedent(code), notes: [PLAIN_TEXT_CODE_NOTE] });
       continue;
     }

@@ -69,19 +69,23 @@ export function renderChapter(article: Article, options: RenderOptions): { mdx: 
         out.push(`${fence}${block.fence ?? ''}`, block.code, fence, '');
         continue;
       }
-      const base = slugOf(heading) || `cell-${cells.length + 1}`;
+      const server = looksLikeServer(guess.language, block.code);
+      const client = !server && lastServer !== undefined && looksLikeClient(block.code);
+      // Ids are ASCII: from the heading when it has Latin words, else from the cell's role.
+      const base = slugOf(heading) || (server ? 'server' : client ? 'client' : `cell-${cells.length + 1}`);
       let id = base;
       for (let n = 2; usedIds.has(id); n++) id = `${base}-${n}`;
       usedIds.add(id);
       const notes = [...block.notes];
       if (!guess.sure) notes.push(`语言是猜的（${guess.language}），不对就改围栏。 / The language (${guess.language}) is a guess: change the fence if it is wrong.`);
-      const cell: PlannedCell = { id, language: guess.language, server: looksLikeServer(guess.language, block.code), exitCode: 0, notes };
+      const cell: PlannedCell = { id, language: guess.language, server, exitCode: 0, notes };
       if (cell.server) {
         notes.push('看起来是服务端（它在等待连接），所以标了 server。 / It looks like a server (it waits for connections), so it is marked server.');
         lastServer = cell;
-      } else if (lastServer && looksLikeClient(block.code)) {
-        cell.needs = lastServer.id;
-        notes.push(`看起来是 ${lastServer.id} 的客户端，所以加了 needs=${lastServer.id}。 / It looks like a client of ${lastServer.id}, so it needs=${lastServer.id}.`);
+      } else if (client && lastServer) {
+        const serverId = lastServer.id;
+        cell.needs = serverId;
+        notes.push(`看起来是 ${serverId} 的客户端，所以加了 needs=${serverId}。 / It looks like a client of ${serverId}, so it needs=${serverId}.`);
       }
       if (readsStdin(guess.language, block.code)) {
         cell.stdin = '';
