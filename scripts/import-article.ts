@@ -17,7 +17,7 @@ import { readPlainText } from './kit/import/plain-text.ts';
 import { renderChapter } from './kit/import/render.ts';
 import { pageOf, sidebarOrder } from './kit/page.ts';
 import { generalizeOutput, openRunner, runPageCells } from './kit/run-cells.ts';
-import { checkWritable, nextSidebarOrder, writePage } from './kit/write-pages.ts';
+import { checkWritable, missingGroupFiles, nextSidebarOrder, writePage } from './kit/write-pages.ts';
 
 const USAGE = 'usage: npm run import -- <article.txt|article.md> --into <path, e.g. methods/shutdown> [--content <dir>] [--force] [--runner <url>]';
 
@@ -84,6 +84,10 @@ await runMain(async () => {
   if (zhPage.cellError || enPage.cellError) throw new Error(`the import produced a bad page (a bug in the import): ${zhPage.cellError ?? enPage.cellError}`);
   writePage(zhFile, zh);
   writePage(enFile, en);
+  for (const [file, text] of missingGroupFiles(contentDir, [SOURCE_LOCALE, TARGET_LOCALE], path)) {
+    writePage(file, text);
+    console.log(`Wrote ${displayPath(file)}: the folder's sidebar group; translate its label.`);
+  }
   const units = zhPage.units.length;
   console.log(
     [

@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { displayPath, KitError, normalizePagePath, pageFile, resolveContentDir, runMain, SOURCE_LOCALE, TARGET_LOCALE } from './kit/content.ts';
 import { scaffoldPages } from './kit/scaffold.ts';
-import { checkWritable, nextSidebarOrder, writePage } from './kit/write-pages.ts';
+import { checkWritable, missingGroupFiles, nextSidebarOrder, writePage } from './kit/write-pages.ts';
 
 const USAGE = 'usage: npm run new-page -- <path, e.g. methods/shutdown> [--title <zh title>] [--content <dir>] [--force]';
 
@@ -33,6 +33,10 @@ await runMain(async () => {
   const pages = scaffoldPages({ slug: basename(path), title: parsed.values.title, order, zhFile });
   writePage(zhFile, pages.zh);
   writePage(enFile, pages.en);
+  for (const [file, text] of missingGroupFiles(contentDir, [SOURCE_LOCALE, TARGET_LOCALE], path)) {
+    writePage(file, text);
+    console.log(`Wrote ${displayPath(file)}: the folder's sidebar group; translate its label.`);
+  }
   console.log(`Wrote ${displayPath(zhFile)} and ${displayPath(enFile)} (sidebar order ${order}).`);
   console.log(`Preview: npm run dev, then /${SOURCE_LOCALE}/${path}/ and /${TARGET_LOCALE}/${path}/`);
   return 0;

@@ -43,18 +43,17 @@ export async function openRunner(url?: string): Promise<Runner> {
     if (!health.ok) throw new KitError(`The runner at ${url} answered /api/health with ${health.status}; is it the workbook's runner?`);
     return { url, close: async () => {} };
   }
-  const [{ startServer }, { default: pino }] = await Promise.all([import('../../sandbox-runner/server.ts'), import('pino')]);
+  const { startServer } = await import('../../sandbox-runner/server.ts');
   const server = await startServer({
     port: 0,
     staticDir: null,
-    logger: pino({ level: 'warn' }),
-    config: { stateDir: '/run/socket-workbook-kit', cgroupName: 'socket-workbook-kit', spareSessions: 0 },
+    // Its own state folder, cgroup and uids, apart from a workbook or a test runner on this machine.
+    config: { stateDir: '/run/socket-workbook-kit', cgroupName: 'socket-workbook-kit', firstSessionUid: 400_000, logLevel: 'warn', spareSessions: 0 },
   });
-  const health = await fetch(new URL('/api/health', server.url));
-  const body = (await health.json()) as { ok?: boolean; sandbox?: string };
-  if (!health.ok || !body.ok) {
+  if (!server.runner?.layout) {
+    const reason = server.runner?.unavailableReason ?? 'no sandbox';
     await server.close();
-    throw new KitError(`The sandbox runner is not usable here (${health.status} ${JSON.stringify(body)}): cells cannot be run. Run scripts/setup.sh (bubblewrap, cgroups, as root) and try again.`);
+    throw new KitError(`The sandbox runner is not usable here (${reason}): cells cannot be run. Run scripts/setup.sh as root (bubblewrap, cgroups), or pass --runner <url> of a running workbook.`);
   }
   return { url: server.url, close: () => server.close() };
 }

@@ -42,11 +42,53 @@ export function writePage(file: string, text: string): void {
 export function nextSidebarOrder(contentDir: string, path: string): number {
   const folder = join(contentDir, SOURCE_LOCALE, dirname(path));
   if (!existsSync(folder)) return 1;
+  return lastOrderIn(folder) + 1;
+}
+
+/** The largest order among a folder's pages and its sub-folders' groups (0 when none). */
+function lastOrderIn(folder: string): number {
   let last = 0;
   for (const entry of readdirSync(folder, { withFileTypes: true })) {
-    if (!entry.isFile() || !/\.mdx?$/.test(entry.name) || entry.name.startsWith('_')) continue;
-    const frontmatter = FRONTMATTER.exec(readFileSync(join(folder, entry.name), 'utf8'))?.[1] ?? '';
-    last = Math.max(last, sidebarOrder(frontmatter) ?? 0);
+    if (entry.name.startsWith('_') || entry.name.startsWith('.')) continue;
+    if (entry.isDirectory()) {
+      last = Math.max(last, groupOf(join(folder, entry.name))?.order ?? 0);
+    } else if (entry.isFile() && /\.mdx?$/.test(entry.name) && entry.name !== 'index.mdx' && entry.name !== 'index.md') {
+      const frontmatter = FRONTMATTER.exec(readFileSync(join(folder, entry.name), 'utf8'))?.[1] ?? '';
+      last = Math.max(last, sidebarOrder(frontmatter) ?? 0);
+    }
   }
-  return last + 1;
+  return last;
+}
+
+/** The file that makes a folder a sidebar group (see src/site/sidebar.ts). */
+export const GROUP_FILE = '_group.json';
+
+function groupOf(folder: string): { order?: number } | undefined {
+  try {
+    return JSON.parse(readFileSync(join(folder, GROUP_FILE), 'utf8')) as { order?: number };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The group files a page's folders need to show in the sidebar, for the folders that have none
+ * yet: labelled with the folder's name in every locale (to be translated), placed after the
+ * last entry of the folder above. Returns [file, text] pairs to write.
+ */
+export function missingGroupFiles(contentDir: string, locales: readonly string[], path: string): [string, string][] {
+  const folders = dirname(path) === '.' ? [] : dirname(path).split('/').map((_, k, parts) => parts.slice(0, k + 1).join('/'));
+  const files: [string, string][] = [];
+  for (const folder of folders) {
+    const parent = join(contentDir, SOURCE_LOCALE, dirname(folder));
+    const order = (existsSync(parent) ? lastOrderIn(parent) : 0) + 1;
+    const name = folder.split('/').at(-1)!;
+    const existing = locales.map((locale) => join(contentDir, locale, folder, GROUP_FILE)).find((file) => existsSync(file));
+    const text = existing ? readFileSync(existing, 'utf8') : `${JSON.stringify({ label: Object.fromEntries(locales.map((l) => [l, name])), order }, null, 2)}\n`;
+    for (const locale of locales) {
+      const file = join(contentDir, locale, folder, GROUP_FILE);
+      if (!existsSync(file)) files.push([file, text]);
+    }
+  }
+  return files;
 }
