@@ -22,7 +22,7 @@ export function displayPath(path: string): string {
 }
 
 export function resolveContentDir(option: string | undefined): string {
-  const dir = option ?? process.env.WORKBOOK_CONTENT_DIR ?? join(PROJECT_ROOT, 'content');
+  const dir = option || process.env.WORKBOOK_CONTENT_DIR || join(PROJECT_ROOT, 'content');
   const absolute = isAbsolute(dir) ? dir : resolve(process.cwd(), dir);
   if (!existsSync(absolute)) throw new KitError(`The content folder ${absolute} does not exist; pass --content <dir> (a folder holding zh/ and en/).`);
   return absolute;

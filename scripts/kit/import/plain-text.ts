@@ -80,8 +80,9 @@ export function readPlainText(source: string, fallbackTitle: string): Article {
     }
     if (readsAsCode(line)) {
       const code: string[] = [];
-      // Inside code, a bare call such as `sk.close()` is code too, not a signature heading.
-      while (i < lines.length && (readsAsCode(lines[i]) || isIndented(lines[i]) || (SIGNATURE.test(lines[i].trim()) && !CJK.test(lines[i])))) code.push(lines[i++]);
+      // Right after code, a call without arguments (`sk.close()`) is code too; one naming its
+      // parameters (`sk.bind(address)`) is the next API's heading, as in the seed article.
+      while (i < lines.length && (readsAsCode(lines[i]) || isIndented(lines[i]) || /^[A-Za-z_][\w.]*\(\)$/.test(lines[i].trim()))) code.push(lines[i++]);
       blocks.push({ kind: 'code', fence: null, code: dedent(code), notes: [PLAIN_TEXT_CODE_NOTE] });
       continue;
     }
