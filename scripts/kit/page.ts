@@ -9,8 +9,9 @@
  *   {/* src: 3f2a9c01b7 *\/}          before a translated unit in the en page (an MDX comment)
  *   {/* src: 3f2a9c01b7 todo *\/}     the same unit still awaiting translation
  *   # src: 3f2a9c01b7                 in the en frontmatter, for its title and description
- * The hash is of the zh unit's text with runs of white space collapsed, so re-wrapping a
- * paragraph does not make its translation outdated, while any change of words does.
+ * The hash is of the zh unit's text with runs of white space collapsed (and line breaks between
+ * Chinese characters dropped), so re-wrapping a paragraph does not make its translation
+ * outdated, while any change of words or markup does.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -66,8 +67,12 @@ export interface Page {
 
 const FRONTMATTER = /^---\r?\n([\s\S]*?)\r?\n---\r?\n/;
 
+/** A line break between two Chinese characters is no space at all (Chinese is written without). */
+const CJK_LINE_BREAK = /([\u3000-\u303f\u3400-\u9fff\uff00-\uffef])[ \t]*\r?\n\s*(?=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])/g;
+
 export function hashText(text: string): string {
-  return createHash('sha256').update(text.replace(/\s+/g, ' ').trim()).digest('hex').slice(0, 10);
+  const normalized = text.replace(CJK_LINE_BREAK, '$1').replace(/\s+/g, ' ').trim();
+  return createHash('sha256').update(normalized).digest('hex').slice(0, 10);
 }
 
 /** Blanks the frontmatter (keeping line numbers and offsets), as the content check does. */
