@@ -2,7 +2,7 @@
  * Helpers for the kit's tests: a scratch content folder, and the kit's commands run as a
  * translator runs them (Node 24 on the TypeScript file), with their output and exit code.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -41,4 +41,20 @@ export const read = (file: string) => readFileSync(file, 'utf8');
 export function write(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, text);
+}
+
+/**
+ * The same, without blocking this process: needed when the command talks to a runner that
+ * lives in this process (a blocked event loop would never answer it).
+ */
+export function runScriptAsync(script: string, args: string[]): Promise<CommandResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'scripts', script), ...args], { cwd: ROOT, env: { ...process.env, WORKBOOK_CONTENT_DIR: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (status) => resolvePromise({ status, stdout, stderr }));
+  });
 }
