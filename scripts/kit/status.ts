@@ -84,7 +84,7 @@ export function formatStatus(statuses: PageStatus[], contentDir: string): string
       broken: 'cannot be read',
     };
     const flags = `${SOURCE_LOCALE} ${status.zhExists ? '✓' : '✗'}  ${TARGET_LOCALE} ${status.enExists ? '✓' : '✗'}`;
-    const review = status.reviewNotes ? `  (${status.reviewNotes} review note${status.reviewNotes > 1 ? "s" : ""} left by the import)` : '';
+    const review = status.reviewNotes ? `  (${status.reviewNotes} review note${status.reviewNotes > 1 ? 's' : ''} left by the import)` : '';
     lines.push(`${verdict === 'ok' ? '  ' : '! '}${status.path.padEnd(width)}  ${flags}  ${summary[verdict]}${review}`);
     for (const error of status.parseErrors) lines.push(`      ${error}`);
     for (const problem of status.cellProblems) lines.push(`      cells: ${problem}`);
