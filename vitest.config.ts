@@ -20,14 +20,14 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/**/*.test.ts'],
-          exclude: ['tests/runner/integration/**', 'tests/runner/exploits/**', 'tests/content/**', 'tests/e2e/**', 'tests/cgroup2/**', '**/node_modules/**'],
+          exclude: ['tests/runner/integration/**', 'tests/runner/exploits/**', 'tests/kit/runner/**', 'tests/content/**', 'tests/e2e/**', 'tests/cgroup2/**', '**/node_modules/**'],
         },
       },
       {
         extends: true,
         test: {
           name: 'runner',
-          include: ['tests/runner/integration/**/*.test.ts', 'tests/runner/exploits/**/*.test.ts'],
+          include: ['tests/runner/integration/**/*.test.ts', 'tests/runner/exploits/**/*.test.ts', 'tests/kit/runner/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           fileParallelism: false,
