@@ -61,4 +61,6 @@ export interface HealthBody {
   ok: boolean;
   languages: Language[];
   sandbox: string;
+  /** Where previews are served (their own origin, e.g. `http://127.0.0.1:4322`); null: no previews. */
+  previewOrigin: string | null;
 }
