@@ -38,18 +38,19 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** A state-changing request must come from a page of this very origin, when a browser sends it. */
 export function checkWriteOrigin(req: IncomingMessage): void {
   if (SAFE_METHODS.has(req.method ?? 'GET')) return;
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    let originHost: string | null = null;
+    try {
+      originHost = origin === 'null' ? null : new URL(origin).host.toLowerCase();
+    } catch {
+      // unparsable: not ours
+    }
+    if (originHost === null || originHost !== (req.headers.host ?? '').toLowerCase()) throw errors.crossSiteWrite(origin === 'null' ? 'a sandboxed or opaque page (Origin: null)' : origin);
+  }
   const fetchSite = req.headers['sec-fetch-site'];
   // `same-site` too: the preview origin shares the site's host name (ports do not make a site).
   if (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none') throw errors.crossSiteWrite(`a ${fetchSite} page`);
-  const origin = req.headers.origin;
-  if (origin === undefined) return;
-  let originHost: string | null = null;
-  try {
-    originHost = origin === 'null' ? null : new URL(origin).host.toLowerCase();
-  } catch {
-    // unparsable: not ours
-  }
-  if (originHost === null || originHost !== (req.headers.host ?? '').toLowerCase()) throw errors.crossSiteWrite(origin === 'null' ? 'a sandboxed or opaque page (Origin: null)' : origin);
 }
 
 /** A request that carries a body must say it is JSON (which a plain HTML form cannot). */
