@@ -10,7 +10,7 @@ import { handleApi, handlePreview, maxBodyBytes, type ApiContext } from './http/
 import { ClientQuotas } from './http/client-quotas.ts';
 import { PreviewRelay } from './http/preview.ts';
 import { hostNameOf } from './http/request-guard.ts';
-import { limitConnectionsPerClient, serverOptions } from './http/server-limits.ts';
+import { isRefusedConnection, limitConnectionsPerClient, serverOptions } from './http/server-limits.ts';
 import { SandboxHost, type InstanceLayout } from './sandbox/sandbox-host.ts';
 import { SessionManager } from './sessions/session-manager.ts';
 
@@ -89,7 +89,10 @@ export async function createRunnerHandler(options: RunnerHandlerOptions = {}): P
     layout,
     handle: (req, res) => handleApi(ctx, req, res),
     listenPreview: async ({ host, port }) => {
-      const server = createServer(serverOptions(config.http), (req, res) => void handlePreview(ctx, req, res));
+      const server = createServer(serverOptions(config.http), (req, res) => {
+        if (isRefusedConnection(req.socket)) return void req.socket.destroy();
+        void handlePreview(ctx, req, res);
+      });
       limitConnectionsPerClient(server, config.http);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

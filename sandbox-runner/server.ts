@@ -8,7 +8,7 @@ import sirv from 'sirv';
 import type { Logger } from 'pino';
 import { createRunnerHandler, type PreviewListener, type RunnerHandler } from './handler.ts';
 import { loadConfig, type RunnerConfigInput } from './config.ts';
-import { limitConnectionsPerClient, serverOptions } from './http/server-limits.ts';
+import { isRefusedConnection, limitConnectionsPerClient, serverOptions } from './http/server-limits.ts';
 
 export interface StartServerOptions {
   host?: string;
@@ -42,6 +42,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const httpSettings = (runner?.config ?? loadConfig(options.config)).http;
   const serveStatic = staticDir && existsSync(staticDir) ? sirv(staticDir, { dev: false, etag: true, extensions: ['html'] }) : null;
   const server = createServer(serverOptions(httpSettings), (req, res) => {
+    if (isRefusedConnection(req.socket)) return void req.socket.destroy();
     const notFound = () => {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end(staticDir ? 'Not found.\n' : 'This server only serves the runner API under /api.\n');

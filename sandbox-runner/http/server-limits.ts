@@ -24,6 +24,17 @@ export function serverOptions(settings: HttpSettings): ServerOptions {
   };
 }
 
+/** Connections over their client's cap: answered and closed, never served. */
+const refusedConnections = new WeakSet<Socket>();
+
+/**
+ * Whether a request arrived on a connection over its client's cap (it may have been read in the
+ * same instant the connection was refused); the request handler then drops it unserved.
+ */
+export function isRefusedConnection(socket: Socket): boolean {
+  return refusedConnections.has(socket);
+}
+
 /** The answer to a connection over the cap, written before closing it. */
 function refusal(limit: number): string {
   const body = JSON.stringify({ error: { code: 'busy', message: `Your address already has ${limit} connections open to this runner (the limit per client). Close some, then try again.` } });
@@ -42,6 +53,7 @@ export function limitConnectionsPerClient(server: Server, settings: HttpSettings
     const client = clientKey(socket.remoteAddress);
     const count = open.get(client) ?? 0;
     if (count >= limit) {
+      refusedConnections.add(socket);
       socket.on('error', () => {});
       socket.end(refusal(limit));
       socket.setTimeout(1_000, () => socket.destroy());
