@@ -170,6 +170,11 @@ export class PreviewRelay {
           answer.on('aborted', () => finish(errors.previewMalformed(port, 'the answer was cut short')));
         },
       );
+      // A preview is plain HTTP: a switch of protocols (101) has no reader to go to.
+      upstream.on('upgrade', (_answer, socket: Socket) => {
+        socket.destroy();
+        finish(errors.previewMalformed(port, 'it switched protocols (101); previews relay plain HTTP only'));
+      });
       upstream.on('timeout', () => upstream.destroy(new Error(`no answer within ${this.settings.previewIdleTimeoutMs} ms`)));
       upstream.on('error', (error: NodeJS.ErrnoException) => {
         const parseError = typeof error.code === 'string' && error.code.startsWith('HPE_');
