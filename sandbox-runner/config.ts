@@ -56,8 +56,38 @@ export const limitsSchema = z.object({
 });
 export type Limits = z.infer<typeof limitsSchema>;
 
+// HTTP layer: what the runner's listeners accept from a (possibly hostile) reader.
+export const httpSchema = z.object({
+  /**
+   * Origin previews are served from, as readers reach it (e.g. `https://preview.example`).
+   * Unset: the site's host name on the preview listener's port (PREVIEW_PORT).
+   */
+  previewOrigin: z.url({ protocol: /^https?$/, error: 'previewOrigin must be an http(s) URL such as https://preview.example' }).transform((value) => new URL(value).origin).optional(),
+  /** Host names (besides IP addresses, `localhost` and the listening host) the API answers to; others get 403 (DNS rebinding). */
+  allowedHosts: z.array(z.string().min(1)).default([]),
+  /** Take the client's address from `X-Forwarded-For` (only behind a router that sets it). */
+  trustProxy: z.boolean().default(false),
+  /** Live sessions one client address may hold; beyond: 429. */
+  maxSessionsPerClient: z.number().int().positive().default(32),
+  /** Runs at once for one client address; beyond: 429. */
+  maxRunsPerClient: z.number().int().positive().default(16),
+  /** Open connections from one client address to one listener; beyond, new ones are refused (not applied with trustProxy: the router's job). */
+  maxConnectionsPerClient: z.number().int().positive().default(128),
+  /** Preview requests in flight for one session (each holds a relay in the session); beyond: 429. */
+  maxPreviewConnectionsPerSession: z.number().int().positive().default(8),
+  /** Time to receive a request's headers. */
+  headersTimeoutMs: z.number().int().positive().default(10_000),
+  /** Time to receive a whole request, body included (never cuts a long response such as a run's stream). */
+  requestTimeoutMs: z.number().int().positive().default(30_000),
+  /** A preview whose server sends nothing for this long ends (502 before its headers). */
+  previewIdleTimeoutMs: z.number().int().positive().default(10_000),
+});
+export type HttpSettings = z.infer<typeof httpSchema>;
+
 export const runnerConfigSchema = z.object({
   limits: limitsSchema.default(limitsSchema.parse({})),
+  // HTTP layer
+  http: httpSchema.default(httpSchema.parse({})),
   /** Root-owned directory for session mounts, code files and generated /etc files. */
   stateDir: z.string().default('/run/socket-workbook'),
   /**
@@ -110,6 +140,16 @@ const ENVIRONMENT: Record<string, (config: Record<string, any>, value: string) =
   RUNNER_NODE: (c, v) => (c.nodePath = v),
   RUNNER_NAME: (c, v) => (c.runnerName = v),
   LOG_LEVEL: (c, v) => (c.logLevel = v),
+  // HTTP layer
+  RUNNER_PREVIEW_ORIGIN: (c, v) => ((c.http ??= {}).previewOrigin = v),
+  RUNNER_ALLOWED_HOSTS: (c, v) => ((c.http ??= {}).allowedHosts = v.split(',').map((host) => host.trim()).filter(Boolean)),
+  RUNNER_TRUST_PROXY: (c, v) => ((c.http ??= {}).trustProxy = v === '1' || v === 'true' ? true : v === '0' || v === 'false' ? false : v),
+  RUNNER_MAX_SESSIONS_PER_CLIENT: (c, v) => ((c.http ??= {}).maxSessionsPerClient = Number(v)),
+  RUNNER_MAX_RUNS_PER_CLIENT: (c, v) => ((c.http ??= {}).maxRunsPerClient = Number(v)),
+  RUNNER_MAX_CONNECTIONS_PER_CLIENT: (c, v) => ((c.http ??= {}).maxConnectionsPerClient = Number(v)),
+  RUNNER_MAX_PREVIEW_CONNECTIONS: (c, v) => ((c.http ??= {}).maxPreviewConnectionsPerSession = Number(v)),
+  RUNNER_HEADERS_TIMEOUT_MS: (c, v) => ((c.http ??= {}).headersTimeoutMs = Number(v)),
+  RUNNER_REQUEST_TIMEOUT_MS: (c, v) => ((c.http ??= {}).requestTimeoutMs = Number(v)),
 };
 
 /** Thrown at start-up when configuration is invalid; the message lists every problem. */
@@ -141,7 +181,12 @@ export function loadConfig(overrides: RunnerConfigInput = {}, env: NodeJS.Proces
   if (config.limits.wallTimeMs > config.limits.maxWallTimeMs) {
     throw new ConfigError(`Invalid runner configuration:\n  - limits.wallTimeMs (${config.limits.wallTimeMs}) exceeds limits.maxWallTimeMs (${config.limits.maxWallTimeMs}).`);
   }
+  if (config.http.headersTimeoutMs > config.http.requestTimeoutMs) {
+    throw new ConfigError(`Invalid runner configuration:\n  - http.headersTimeoutMs (${config.http.headersTimeoutMs}) exceeds http.requestTimeoutMs (${config.http.requestTimeoutMs}): the headers are part of the request.`);
+  }
   Object.freeze(config.limits);
+  Object.freeze(config.http.allowedHosts);
+  Object.freeze(config.http);
   return Object.freeze(config);
 }
 

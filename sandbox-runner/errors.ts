@@ -7,9 +7,11 @@ export type ErrorCode =
   | 'bad-request'
   | 'invalid-json'
   | 'unknown-language'
+  | 'forbidden'
   | 'not-found'
   | 'method-not-allowed'
   | 'too-large'
+  | 'unsupported-media-type'
   | 'busy'
   | 'sandbox-unavailable'
   | 'preview-failed'
@@ -46,6 +48,22 @@ export const errors = {
   stdinBackpressure: (detail: string) =>
     new RunnerError('busy', 429, `This run's input is not being read: ${detail}. Wait until the program reads what it has, or stop it.`, 1),
   runnerBusy: (what: string) => new RunnerError('busy', 429, `The runner is at its limit of ${what}; try again in a moment.`, 2),
+  clientSessionQuota: (limit: number) =>
+    new RunnerError('busy', 429, `Your address already holds ${limit} live sessions (the limit per client). End one with DELETE /api/sessions/:id, or wait for one to expire, then try again.`, 30),
+  clientRunQuota: (limit: number) =>
+    new RunnerError('busy', 429, `Your address already has ${limit} runs going (the limit per client). Stop one (DELETE /api/runs/:id) or wait for one to end.`, 2),
+  previewBusy: (limit: number) =>
+    new RunnerError('busy', 429, `This session already has ${limit} preview requests in flight (the limit per session). Wait for them to finish, then reload the preview.`, 1),
+  hostNotAllowed: (host: string) =>
+    new RunnerError('forbidden', 403, `This runner does not answer to the host name "${host}". Use its own address; an operator can add names with RUNNER_ALLOWED_HOSTS.`),
+  crossSiteWrite: (origin: string) =>
+    new RunnerError('forbidden', 403, `Requests that change state are accepted only from the workbook's own pages, not from ${origin}. Call the API from the site itself, or from a server without an Origin header.`),
+  notJson: (contentType: string | undefined) =>
+    new RunnerError('unsupported-media-type', 415, `The request body must be JSON, sent with Content-Type: application/json (got ${contentType ? JSON.stringify(contentType) : 'no Content-Type'}).`),
+  previewMalformed: (port: number, detail: string) =>
+    new RunnerError('preview-failed', 502, `The server on port ${port} in this session sent an answer that is not well-formed HTTP/1.1 (${detail}); the preview shows only well-formed answers. Fix the server cell's response.`),
+  previewOnly: (path: string) => new RunnerError('not-found', 404, `This origin serves only previews (/api/sessions/:id/preview/:port/...), not ${path}. The API is on the site's own origin.`),
+  noPreviewOrigin: () => new RunnerError('sandbox-unavailable', 503, 'This runner has no preview origin: start it with its own server (PREVIEW_PORT) or set RUNNER_PREVIEW_ORIGIN.'),
   sandboxUnavailable: (detail: string) => new RunnerError('sandbox-unavailable', 503, `The sandbox is unavailable: ${detail}`, 30),
   previewFailed: (port: number, detail: string) =>
     new RunnerError('preview-failed', 502, `Nothing answered HTTP on port ${port} in this session (${detail}). Start a server cell that listens on 127.0.0.1:${port} first.`),

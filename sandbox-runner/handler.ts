@@ -1,19 +1,35 @@
 /**
  * The runner as a library: `createRunnerHandler()` gives a Node request handler for /api/*
- * that can be mounted in any server (the production server, `astro dev`, tests).
+ * that can be mounted in any server (the production server, `astro dev`, tests), and the
+ * preview listener: previews are served from an origin of their own (`listenPreview`).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { loadConfig, type RunnerConfig, type RunnerConfigInput } from './config.ts';
-import { handleApi, type ApiContext } from './http/handler.ts';
+import { handleApi, handlePreview, maxBodyBytes, type ApiContext } from './http/handler.ts';
+import { ClientQuotas } from './http/client-quotas.ts';
+import { PreviewRelay } from './http/preview.ts';
+import { hostNameOf } from './http/request-guard.ts';
+import { isRefusedConnection, limitConnectionsPerClient, serverOptions } from './http/server-limits.ts';
 import { BubblewrapBackend, type InstanceLayout } from './sandbox/bubblewrap-backend.ts';
 import type { BackendDescription, SandboxBackend } from './sandbox/backend.ts';
 import { SessionManager } from './sessions/session-manager.ts';
 
+export interface PreviewListener {
+  /** The port it listens on. */
+  port: number;
+  close(): Promise<void>;
+}
+
 export interface RunnerHandler {
   /** Serves /api/* requests; resolves false (and leaves the response alone) for other paths. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
-  /** Ends every session and run. */
+  /**
+   * Starts the preview origin: a listener of this process that serves only previews; the
+   * site's preview paths then redirect there (unless RUNNER_PREVIEW_ORIGIN names another).
+   */
+  listenPreview(options: { host: string; port: number }): Promise<PreviewListener>;
+  /** Ends every session and run, and the preview listener. */
   close(): Promise<void>;
   readonly config: RunnerConfig;
   /** Why the sandbox is unavailable, when it is (the API then answers 503). */
@@ -29,7 +45,11 @@ export interface RunnerHandlerOptions {
   logger?: Logger;
   /** Another sandbox backend than bubblewrap (the fake, in lifecycle tests). */
   backend?: (config: RunnerConfig) => Promise<SandboxBackend>;
+  /** The host name or address the site listens on (requests naming it are allowed). */
+  listenHost?: string;
 }
+
+const ANY_ADDRESS = new Set(['0.0.0.0', '::', '']);
 
 /** Starts the sandbox backend and returns the API handler. A missing sandbox is not fatal. */
 export async function createRunnerHandler(options: RunnerHandlerOptions = {}): Promise<RunnerHandler> {
@@ -48,14 +68,56 @@ export async function createRunnerHandler(options: RunnerHandlerOptions = {}): P
     unavailableReason = (error as Error).message;
     log.error({ err: error }, 'sandbox unavailable: the API will answer 503 to runs');
   }
-  const ctx: ApiContext = { config, sessions, unavailableReason, log };
+  const listenHost = options.listenHost && !ANY_ADDRESS.has(options.listenHost) ? options.listenHost : undefined;
+  const allowedHosts = [...config.http.allowedHosts, ...(listenHost ? [listenHost] : []), ...(config.http.previewOrigin ? [new URL(config.http.previewOrigin).hostname] : [])];
+  let previewPort: number | undefined;
+  const previewOriginFor = (req: IncomingMessage): string | null => {
+    if (config.http.previewOrigin) return config.http.previewOrigin;
+    if (previewPort === undefined) return null;
+    // The same host name the reader used (already checked against the allowed hosts).
+    const name = req.headers.host ? hostNameOf(req.headers.host) : listenHost ?? '127.0.0.1';
+    return `http://${name.includes(':') ? `[${name}]` : name}:${previewPort}`;
+  };
+  const ctx: ApiContext = {
+    config,
+    sessions,
+    unavailableReason,
+    log,
+    quotas: new ClientQuotas(config.http),
+    previews: new PreviewRelay(config.http, maxBodyBytes(config)),
+    allowedHosts,
+    previewOriginFor,
+  };
+  let previewListener: PreviewListener | undefined;
   return {
     config,
     unavailableReason,
     layout,
     sandbox,
     handle: (req, res) => handleApi(ctx, req, res),
+    listenPreview: async ({ host, port }) => {
+      const server = createServer(serverOptions(config.http), (req, res) => {
+        if (isRefusedConnection(req.socket)) return void req.socket.destroy();
+        void handlePreview(ctx, req, res);
+      });
+      limitConnectionsPerClient(server, config.http);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+      const address = server.address();
+      previewPort = typeof address === 'object' && address ? address.port : port;
+      previewListener = {
+        port: previewPort,
+        close: async () => {
+          server.closeAllConnections();
+          await new Promise<void>((resolve) => server.close(() => resolve()));
+        },
+      };
+      return previewListener;
+    },
     close: async () => {
+      await previewListener?.close();
       await sessions?.close();
     },
   };

@@ -1,6 +1,7 @@
 /**
  * `npm start` / `npm run serve`: the site and the runner in one process.
- * Environment: HOST (127.0.0.1), PORT (4321), RUNNER_* limits (see config.ts), LOG_LEVEL.
+ * Environment: HOST (127.0.0.1), PORT (4321), PREVIEW_PORT (the preview origin; PORT + 1),
+ * RUNNER_* limits and HTTP settings (see config.ts), LOG_LEVEL.
  */
 import './threadpool.ts';
 import { startServer } from './server.ts';
@@ -9,9 +10,13 @@ import { ConfigError } from './config.ts';
 try {
   const port = process.env.PORT ? Number(process.env.PORT) : 4321;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`PORT must be a port number (0-65535), not "${process.env.PORT}".`);
-  const running = await startServer({ host: process.env.HOST || '127.0.0.1', port });
+  const previewPort = process.env.PREVIEW_PORT ? Number(process.env.PREVIEW_PORT) : undefined;
+  if (previewPort !== undefined && (!Number.isInteger(previewPort) || previewPort < 0 || previewPort > 65535 || (previewPort === port && port !== 0))) {
+    throw new ConfigError(`PREVIEW_PORT must be a port number (0-65535) other than PORT, not "${process.env.PREVIEW_PORT}".`);
+  }
+  const running = await startServer({ host: process.env.HOST || '127.0.0.1', port, previewPort });
   const sandbox = running.runner?.sandbox;
-  console.log(`Socket Workbook: ${running.url}  (runner ${running.runner?.unavailableReason ? 'UNAVAILABLE: ' + running.runner.unavailableReason : `ready: ${sandbox?.name}, cgroup ${sandbox?.cgroup}`})`);
+  console.log(`Socket Workbook: ${running.url}  previews on ${running.previewUrl}  (runner ${running.runner?.unavailableReason ? 'UNAVAILABLE: ' + running.runner.unavailableReason : `ready: ${sandbox?.name}, cgroup ${sandbox?.cgroup}`})`);
   const shutdown = () => {
     running.close().finally(() => process.exit(0));
   };

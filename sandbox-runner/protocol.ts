@@ -67,4 +67,6 @@ export interface HealthBody {
   sandbox: string;
   /** The cgroup version the sandbox uses (`v2` on current hosts), or null without a sandbox. */
   cgroup: 'v1' | 'v2' | null;
+  /** Where previews are served (their own origin, e.g. `http://127.0.0.1:4322`); null: no previews. */
+  previewOrigin: string | null;
 }

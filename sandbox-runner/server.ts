@@ -6,8 +6,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import sirv from 'sirv';
 import type { Logger } from 'pino';
-import { createRunnerHandler, type RunnerHandler } from './handler.ts';
-import type { RunnerConfigInput } from './config.ts';
+import { createRunnerHandler, type PreviewListener, type RunnerHandler } from './handler.ts';
+import { loadConfig, type RunnerConfigInput } from './config.ts';
+import { isRefusedConnection, limitConnectionsPerClient, serverOptions } from './http/server-limits.ts';
 
 export interface StartServerOptions {
   host?: string;
@@ -17,12 +18,16 @@ export interface StartServerOptions {
   staticDir?: string | null;
   config?: RunnerConfigInput;
   logger?: Logger;
+  /** Port of the preview origin (0 picks a free one); default: the site's port + 1, or 0 when that is 0. */
+  previewPort?: number;
   /** Serve the site without any runner (as a static host would). */
   withoutRunner?: boolean;
 }
 
 export interface RunningServer {
   url: string;
+  /** The preview listener's own address (null without a runner). */
+  previewUrl: string | null;
   server: Server;
   runner: RunnerHandler | null;
   close(): Promise<void>;
@@ -33,9 +38,11 @@ export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../dist', import.meta.u
 export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   const staticDir = options.staticDir === undefined ? DEFAULT_STATIC_DIR : options.staticDir;
-  const runner = options.withoutRunner ? null : await createRunnerHandler({ config: options.config, logger: options.logger });
+  const runner = options.withoutRunner ? null : await createRunnerHandler({ config: options.config, logger: options.logger, listenHost: host });
+  const httpSettings = (runner?.config ?? loadConfig(options.config)).http;
   const serveStatic = staticDir && existsSync(staticDir) ? sirv(staticDir, { dev: false, etag: true, extensions: ['html'] }) : null;
-  const server = createServer((req, res) => {
+  const server = createServer(serverOptions(httpSettings), (req, res) => {
+    if (isRefusedConnection(req.socket)) return void req.socket.destroy();
     const notFound = () => {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end(staticDir ? 'Not found.\n' : 'This server only serves the runner API under /api.\n');
@@ -50,19 +57,25 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         if (!res.headersSent) res.writeHead(500).end();
       });
   });
-  // Runs stream for minutes; do not cut long responses.
-  server.requestTimeout = 0;
-  server.headersTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
+  limitConnectionsPerClient(server, httpSettings);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 4321, host, () => resolve());
   });
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : options.port;
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 4321);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  let preview: PreviewListener | undefined;
+  try {
+    preview = await runner?.listenPreview({ host, port: options.previewPort ?? (port === 0 || options.port === 0 ? 0 : port + 1) });
+  } catch (error) {
+    server.close();
+    await runner?.close();
+    throw error;
+  }
   return {
     url,
+    previewUrl: preview ? `http://${host.includes(':') ? `[${host}]` : host}:${preview.port}` : null,
     server,
     runner,
     close: async () => {

@@ -3,7 +3,6 @@
  * the NDJSON stream. Never starts a process itself.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { request as httpRequest } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RunnerConfig } from '../config.ts';
@@ -11,9 +10,13 @@ import { errors, RunnerError } from '../errors.ts';
 import { LANGUAGES, type ErrorBody, type HealthBody, type RunEvent } from '../protocol.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
 import { parseJson, parseRunRequest, parseStdinRequest } from './requests.ts';
+import { checkHost, checkJsonBody, checkWriteOrigin } from './request-guard.ts';
+import { clientAddressOf } from './client-address.ts';
+import type { ClientQuotas } from './client-quotas.ts';
+import { PREVIEW_PATH, previewSafetyHeaders, type PreviewRelay } from './preview.ts';
 
 /** Bodies larger than this are refused before parsing (code + stdin + JSON escaping). */
-function maxBodyBytes(config: RunnerConfig): number {
+export function maxBodyBytes(config: RunnerConfig): number {
   return 2 * (config.limits.maxCodeBytes + config.limits.maxStdinBytes) + 4096;
 }
 
@@ -41,13 +44,13 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text);
 }
 
-function sendError(res: ServerResponse, error: RunnerError): void {
+function sendError(res: ServerResponse, error: RunnerError, headers: Record<string, string> = {}): void {
   const body: ErrorBody = { error: { code: error.code, message: error.message } };
   if (res.headersSent) {
     res.end();
     return;
   }
-  sendJson(res, error.status, body, error.retryAfterSeconds ? { 'Retry-After': String(error.retryAfterSeconds) } : {});
+  sendJson(res, error.status, body, { ...headers, ...(error.retryAfterSeconds ? { 'Retry-After': String(error.retryAfterSeconds) } : {}) });
 }
 
 export interface ApiContext {
@@ -56,11 +59,15 @@ export interface ApiContext {
   sessions: SessionManager | null;
   unavailableReason?: string;
   log: Logger;
+  quotas: ClientQuotas;
+  previews: PreviewRelay;
+  /** Host names besides IP addresses and localhost that requests may name. */
+  allowedHosts: readonly string[];
+  /** The preview origin for a request to the site (null: this runner serves no previews). */
+  previewOriginFor(req: IncomingMessage): string | null;
 }
 
-const PREVIEW = /^\/api\/sessions\/([^/]+)\/preview\/(\d{1,5})(\/.*)?$/;
-
-/** Handles /api/* requests; returns false for any other path so the caller can serve it. */
+/** Handles /api/* requests on the site's origin; returns false for any other path so the caller can serve it. */
 export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://runner');
   const path = url.pathname;
@@ -68,16 +75,41 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
   const method = req.method ?? 'GET';
   const requestId = randomUUID();
   try {
+    checkHost(req, ctx.allowedHosts);
+    checkWriteOrigin(req);
+    checkJsonBody(req);
     await route(ctx, req, res, method, path, url.search);
   } catch (error) {
-    if (error instanceof RunnerError) {
-      sendError(res, error);
-    } else {
-      ctx.log.error({ err: error, requestId, method, path }, 'request failed');
-      sendError(res, errors.internal(requestId));
-    }
+    answerError(ctx, res, error, requestId, method, path);
   }
   return true;
+}
+
+/**
+ * Handles every request on the preview origin: previews only, each answer with the preview's
+ * safety headers (errors included); anything else is a 404.
+ */
+export async function handlePreview(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://preview');
+  const method = req.method ?? 'GET';
+  const requestId = randomUUID();
+  try {
+    checkHost(req, ctx.allowedHosts);
+    const preview = PREVIEW_PATH.exec(url.pathname);
+    if (!preview) throw errors.previewOnly(url.pathname);
+    await ctx.previews.relay(manager(ctx), req, res, decodeURIComponent(preview[1]), Number(preview[2]), (preview[3] ?? '/') + url.search);
+  } catch (error) {
+    answerError(ctx, res, error, requestId, method, url.pathname, previewSafetyHeaders());
+  }
+}
+
+function answerError(ctx: ApiContext, res: ServerResponse, error: unknown, requestId: string, method: string, path: string, headers: Record<string, string> = {}): void {
+  if (error instanceof RunnerError) {
+    sendError(res, error, headers);
+  } else {
+    ctx.log.error({ err: error, requestId, method, path }, 'request failed');
+    sendError(res, errors.internal(requestId), headers);
+  }
 }
 
 function manager(ctx: ApiContext): SessionManager {
@@ -90,24 +122,32 @@ function allow(method: string, path: string, allowed: string[]): void {
 }
 
 async function route(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, method: string, path: string, search: string): Promise<void> {
-  const preview = PREVIEW.exec(path);
-  if (preview) return proxyPreview(ctx, req, res, decodeURIComponent(preview[1]), Number(preview[2]), (preview[3] ?? '/') + search);
+  if (PREVIEW_PATH.test(path)) {
+    // Previews live on their own origin, out of reach of the site's storage and workers.
+    const origin = ctx.previewOriginFor(req);
+    if (!origin) throw errors.noPreviewOrigin();
+    res.writeHead(307, { Location: origin + path + search, 'Cache-Control': 'no-store', 'Content-Length': 0 }).end();
+    return;
+  }
 
   if (path === '/api/health') {
     allow(method, path, ['GET', 'HEAD']);
     const sandbox = ctx.sessions?.sandboxDescription;
-    const body: HealthBody = { ok: ctx.sessions !== null, languages: [...LANGUAGES], sandbox: sandbox ? sandbox.name : `unavailable: ${ctx.unavailableReason}`, cgroup: sandbox?.cgroup ?? null };
+    const body: HealthBody = { ok: ctx.sessions !== null, languages: [...LANGUAGES], sandbox: sandbox ? sandbox.name : `unavailable: ${ctx.unavailableReason}`, cgroup: sandbox?.cgroup ?? null, previewOrigin: ctx.previewOriginFor(req) };
     return sendJson(res, ctx.sessions ? 200 : 503, body);
   }
   if (path === '/api/sessions') {
     allow(method, path, ['POST']);
-    const session = await manager(ctx).createSession();
+    const sessions = manager(ctx);
+    const session = await ctx.quotas.createSession(clientAddressOf(req, ctx.config.http.trustProxy), sessions, () => sessions.createSession());
     return sendJson(res, 201, { id: session.id });
   }
   let match = /^\/api\/sessions\/([^/]+)$/.exec(path);
   if (match) {
     allow(method, path, ['DELETE']);
-    await manager(ctx).endSession(decodeURIComponent(match[1]));
+    const id = decodeURIComponent(match[1]);
+    await manager(ctx).endSession(id);
+    ctx.quotas.sessionEnded(id);
     res.writeHead(204).end();
     return;
   }
@@ -147,7 +187,16 @@ async function streamRun(ctx: ApiContext, req: IncomingMessage, res: ServerRespo
     if (res.writableEnded || res.destroyed) return true;
     return res.write(JSON.stringify(event) + '\n');
   };
-  const run = await manager(ctx).startRun(request, sink);
+  const sessions = manager(ctx);
+  const releaseSlot = ctx.quotas.takeRunSlot(clientAddressOf(req, ctx.config.http.trustProxy));
+  let run: Awaited<ReturnType<SessionManager['startRun']>>;
+  try {
+    run = await sessions.startRun(request, sink);
+  } catch (error) {
+    releaseSlot();
+    throw error;
+  }
+  run.finished.then(releaseSlot, releaseSlot);
   res.on('drain', () => run.resumeOutput());
   // The reader closed the stream: stop the program.
   res.on('close', () => {
@@ -157,51 +206,4 @@ async function streamRun(ctx: ApiContext, req: IncomingMessage, res: ServerRespo
   const exit = await run.finished;
   sink(exit);
   res.end();
-}
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host', 'cookie', 'authorization']);
-
-async function proxyPreview(ctx: ApiContext, req: IncomingMessage, res: ServerResponse, sessionId: string, port: number, path: string): Promise<void> {
-  if (port < 1 || port > 65535) throw errors.badRequest(`Port ${port} is out of range; use 1-65535.`);
-  const sessions = manager(ctx);
-  sessions.getSession(sessionId);
-  const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
-  headers.host = `127.0.0.1:${port}`;
-  headers.connection = 'close';
-  await new Promise<void>((resolve, reject) => {
-    const upstream = httpRequest(
-      {
-        method: req.method,
-        path,
-        headers,
-        // Connects inside the session's network. No `agent` option: with `agent: false`
-        // Node would ignore createConnection and reach the host's own loopback.
-        createConnection: () => sessions.openPreviewConnection(sessionId, port) as unknown as import('node:net').Socket,
-        timeout: 10_000,
-        insecureHTTPParser: true,
-      },
-      (answer) => {
-        const outHeaders: Record<string, string | string[]> = {};
-        for (const [name, value] of Object.entries(answer.headers)) {
-          if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'set-cookie' && name !== 'content-security-policy') outHeaders[name] = value;
-        }
-        // Untrusted pages served from the site's origin: no scripts with same-origin powers.
-        outHeaders['content-security-policy'] = 'sandbox';
-        outHeaders['x-content-type-options'] = 'nosniff';
-        outHeaders['cache-control'] = 'no-store';
-        res.writeHead(answer.statusCode ?? 502, answer.statusMessage, outHeaders);
-        answer.pipe(res);
-        answer.on('end', resolve);
-        answer.on('error', resolve);
-      },
-    );
-    upstream.on('timeout', () => upstream.destroy(new Error('no answer within 10 s')));
-    // The reader left: end the relay (and its process in the session) now.
-    res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
-    });
-    upstream.on('error', (error) => (res.headersSent ? resolve() : reject(errors.previewFailed(port, error.message))));
-    req.pipe(upstream);
-  });
 }

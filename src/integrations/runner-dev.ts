@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 interface RunnerHandler {
   handle(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  listenPreview(options: { host: string; port: number }): Promise<{ port: number }>;
   close(): Promise<void>;
 }
 
@@ -29,7 +30,10 @@ export function runnerDevIntegration(): AstroIntegration {
               createRunnerHandler: (options?: { config?: object }) => Promise<RunnerHandler>;
             };
             const config = process.env.WORKBOOK_DEV_RUNNER_CONFIG ? JSON.parse(process.env.WORKBOOK_DEV_RUNNER_CONFIG) : undefined;
-            return await createRunnerHandler({ config });
+            const runner = await createRunnerHandler({ config });
+            // Previews are served from an origin of their own: a free port beside the dev server.
+            await runner.listenPreview({ host: '127.0.0.1', port: 0 });
+            return runner;
           } catch (error) {
             logger.warn(`Runner API not available in dev (${(error as Error).message}); pages will show the no-runner notice.`);
             return null;
