@@ -147,10 +147,13 @@ export async function runPageCells(runnerUrl: string, cells: CollectedCell[]): P
     running.delete(id);
     const settleUntil = Date.now() + 3_000;
     while (Date.now() < settleUntil && Date.now() - entry.handle.lastOutputAt() < SERVER_SETTLE_MS) await sleep(50);
+    // What it printed while serving, as the content check compares it (Stop is Ctrl-C: a Python
+    // server prints a KeyboardInterrupt traceback after it).
+    const served = entry.handle.output();
     await stopRun(entry.handle);
     const exit = await entry.handle.done;
     if (exit.reason !== 'stopped' && exit.reason !== 'exit') entry.notes.push(`服务端意外结束（${exit.reason}）。 / The server ended unexpectedly (${exit.reason}).`);
-    results.set(id, { id, output: entry.handle.output(), exit, notes: entry.notes });
+    results.set(id, { id, output: exit.reason === 'stopped' ? served : entry.handle.output(), exit, notes: entry.notes });
   };
   try {
     for (const [index, cell] of cells.entries()) {
