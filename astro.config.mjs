@@ -15,6 +15,9 @@ import { LOCALES } from './src/i18n/locales.ts';
 const chaptersDir = contentDir();
 
 export default defineConfig({
+  // The public address: Starlight needs it for the sitemap and the hreflang alternates in each
+  // page's head. WORKBOOK_SITE_URL sets it for a deployment; the default is `npm run serve`'s.
+  site: process.env.WORKBOOK_SITE_URL || 'http://127.0.0.1:4321',
   output: 'static',
   outDir: './dist',
   trailingSlash: 'always',
