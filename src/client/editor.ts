@@ -55,6 +55,25 @@ export interface EditorHandle {
 
 const themeOf = () => (document.documentElement.dataset.theme === 'light' ? 'vs' : 'vs-dark');
 
+/** The readable floor: Monaco accepts smaller sizes, which no reader can edit in. */
+const MIN_FONT_PX = 12;
+const FALLBACK_FONT_PX = 14;
+
+/**
+ * The code font size in px, as the browser resolves `--wb-code-font-size` (`.875rem` and the like)
+ * here; parsing the variable's text would read `.875rem` as 0.875 px.
+ */
+function codeFontSizePx(container: HTMLElement): number {
+  const probe = document.createElement('span');
+  probe.style.fontSize = 'var(--wb-code-font-size)';
+  probe.style.position = 'absolute';
+  probe.style.visibility = 'hidden';
+  container.append(probe);
+  const size = parseFloat(getComputedStyle(probe).fontSize);
+  probe.remove();
+  return Number.isFinite(size) && size > 0 ? Math.max(size, MIN_FONT_PX) : FALLBACK_FONT_PX;
+}
+
 /** Creates an editor in `container`, sized to its content, caret placed and focused. */
 export function createEditor(container: HTMLElement, options: EditorOptions): EditorHandle {
   const style = getComputedStyle(container);
@@ -72,7 +91,7 @@ export function createEditor(container: HTMLElement, options: EditorOptions): Ed
     folding: false,
     lineDecorationsWidth: 12,
     renderLineHighlight: 'none',
-    fontSize: parseFloat(style.getPropertyValue('--wb-code-font-size')) || 14,
+    fontSize: codeFontSizePx(container),
     fontFamily: style.getPropertyValue('--__sl-font-mono') || undefined,
     tabSize: options.language === 'python' ? 4 : 2,
     padding: { top: 12, bottom: 12 },

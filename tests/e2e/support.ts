@@ -64,10 +64,21 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+export interface NewPageOptions {
+  javaScriptEnabled?: boolean;
+  locale?: string;
+  colorScheme?: 'light' | 'dark';
+  /** Defaults to a desktop window; PHONE is a phone's. */
+  viewport?: { width: number; height: number };
+}
+
+/** A phone's viewport (an iPhone's 390 × 844 CSS px). */
+export const PHONE = { width: 390, height: 844 };
+
 export interface BrowserHandle {
   browser: Browser;
   /** A fresh context (own storage) with the loopback-only guard. */
-  newPage(options?: { javaScriptEnabled?: boolean; locale?: string; colorScheme?: 'light' | 'dark' }): Promise<Page>;
+  newPage(options?: NewPageOptions): Promise<Page>;
   /** Requests that tried to leave 127.0.0.1 (refused). */
   offLoopback: string[];
   close(): Promise<void>;
@@ -89,7 +100,7 @@ export async function launchBrowser(): Promise<BrowserHandle> {
         javaScriptEnabled: options.javaScriptEnabled ?? true,
         locale: options.locale ?? 'en-US',
         colorScheme: options.colorScheme ?? 'light',
-        viewport: { width: 1280, height: 900 },
+        viewport: options.viewport ?? { width: 1280, height: 900 },
       });
       contexts.push(context);
       await context.route('**/*', (route) => {
