@@ -199,9 +199,11 @@ function buildCell(unit: CollectedCell[], locale: LocaleId, pageIndex: number): 
     body.push(
       h('div', { class: 'wb-stdin', hidden: true }, [
         h('label', { for: domId('stdin'), class: 'wb-label' }, [t('cell.stdin')]),
-        h('textarea', { id: domId('stdin'), class: 'wb-stdin-input', rows: String(Math.min(4, Math.max(2, stdinText.split('\n').length))), spellcheck: 'false', 'aria-describedby': domId('stdin-hint') }, stdinText ? [stdinText] : []),
+        // The example's input is offered (one click sends it), never sent behind the reader's back.
+        h('textarea', { id: domId('stdin'), class: 'wb-stdin-input', rows: String(Math.min(4, Math.max(2, stdinText.split('\n').length))), spellcheck: 'false', 'aria-describedby': domId('stdin-hint') }, []),
         h('div', { class: 'wb-stdin-actions' }, [
           button('send', 'cell.stdin.send', { disabled: true }),
+          button('send-example', 'cell.stdin.example', { hidden: true }),
           button('eof', 'cell.stdin.eof', { disabled: true }),
         ]),
         h('p', { class: 'wb-hint', id: domId('stdin-hint') }, [t('cell.stdin.hint')]),
@@ -253,7 +255,7 @@ function buildCell(unit: CollectedCell[], locale: LocaleId, pageIndex: number): 
 function buildSessionBar(locale: LocaleId): JsxElement {
   const t = translator(locale);
   // Only the strings the client shows at run time travel with the page.
-  const clientKeys = (Object.keys(STRINGS[locale]) as StringKey[]).filter((key) => /^(exit|runner|cell\.(status|copied|copy|editor|run|stop))/.test(key));
+  const clientKeys = (Object.keys(STRINGS[locale]) as StringKey[]).filter((key) => /^(exit|runner|cell\.(status|copied|copy|editor|run|stop|stdin))/.test(key));
   const clientStrings = Object.fromEntries(clientKeys.map((key) => [key, STRINGS[locale][key]]));
   return h('workbook-session', { class: 'wb-session not-content', 'data-strings': JSON.stringify(clientStrings), 'data-locale': locale }, [
     h('p', { class: 'wb-session-status', role: 'status' }, [

@@ -34,6 +34,8 @@ interface ActiveRun {
   /** Resolves on the first output or after a short grace, for clients that need this server. */
   ready: Promise<void>;
   stdinOpen: boolean;
+  /** The reader asked for the example's input before the program had started. */
+  sendExampleOnStart?: boolean;
 }
 
 /** Line and column (1-based) of a DOM point inside Expressive Code's rendered lines. */
@@ -68,8 +70,19 @@ function caretFromPoint(x: number, y: number): { node: Node; offset: number } | 
 function formatExit(exit: ExitEvent): string {
   let reason: string;
   if (exit.reason === 'exit') reason = exit.signal ? t('exit.signal', { signal: exit.signal }) : t('exit.exit', { code: exit.code ?? '?' });
+  // Stop sends Ctrl-C (SIGINT) first and SIGKILL after a grace: say which one ended the program.
+  else if (exit.reason === 'stopped' && (exit.signal === 'SIGINT' || exit.signal === 'SIGKILL')) reason = t(`exit.stopped.${exit.signal}`);
   else reason = t(`exit.${exit.reason}`);
   return `${reason} · ${t('exit.duration', { ms: Math.round(exit.durationMs) })}`;
+}
+
+/** A run that could not start, told in the page's language (never the browser's own message). */
+function runErrorMessage(error: unknown): string {
+  if (!(error instanceof RunnerError)) return t('runner.error.unreachable');
+  if (error.status === 0) return t('runner.error.unreachable');
+  if (error.status === 429 || error.code === 'busy') return t('runner.busy');
+  if (error.status === 503) return t('runner.error.sandbox');
+  return t('runner.error.refused', { status: error.status });
 }
 
 /** Grace before a client runs against a server that printed nothing yet. */
@@ -82,6 +95,8 @@ export class WorkbookCell extends HTMLElement {
   private run: ActiveRun | null = null;
   private output!: OutputView;
   private available = false;
+  /** The Run button's own title (its shortcuts), restored when the runner is back. */
+  private runTitle?: string;
 
   private get $() {
     const q = <T extends HTMLElement>(selector: string) => this.querySelector<T>(selector);
@@ -122,12 +137,26 @@ export class WorkbookCell extends HTMLElement {
     runner.addEventListener('session-reset', () => this.clearPreview());
 
     $.runButton.disabled = true;
-    void runner.health().then((health) => {
-      this.available = Boolean(health);
-      this.dataset.runner = health ? 'ready' : 'unavailable';
-      this.$.runButton.disabled = !health;
-      if (health && this.$.preview) this.$.preview.hidden = false;
-    });
+    runner.addEventListener('state', () => this.onRunnerState());
+    void runner.watch().then(() => this.onRunnerState());
+  }
+
+  /** Run follows the runner: disabled, with the reason as its description, while it is away. */
+  private onRunnerState(): void {
+    const state = runner.state;
+    if (state === 'checking') return;
+    const ready = state === 'ready';
+    this.available = ready;
+    this.dataset.runner = ready ? 'ready' : 'unavailable';
+    const run = this.$.runButton;
+    this.runTitle ??= run.title;
+    run.disabled = !ready;
+    run.title = ready ? this.runTitle : t(`cell.run.disabled.${state}`);
+    if (this.$.preview) this.$.preview.hidden = !ready;
+    // What the reader can still read: the expected output, when no output of a run is there.
+    if (!ready && !this.isRunning && this.output.isOnlyNotes) {
+      for (const variant of this.variants) variant.panel.querySelector<HTMLElement>('.wb-expected')?.removeAttribute('hidden');
+    }
   }
 
   /** Ids of this cell's variants (a group's tabs). */
@@ -201,9 +230,10 @@ export class WorkbookCell extends HTMLElement {
         });
         this.dataset.editing = 'true';
       })
-      .catch((error: Error) => {
+      .catch(() => {
         variant.editorLoading = undefined;
-        this.output.appendNote(error.message);
+        this.$.result.hidden = false;
+        this.output.appendNote(t('cell.editor.failed'));
       })
       .finally(() => {
         code.removeAttribute('aria-busy');
@@ -225,6 +255,7 @@ export class WorkbookCell extends HTMLElement {
       case 'copy': return void this.copy();
       case 'send': return void this.sendLine();
       case 'eof': return void this.sendEof();
+      case 'send-example': return void this.sendExample();
       case 'reload': return this.reloadPreview();
     }
   }
@@ -285,13 +316,8 @@ export class WorkbookCell extends HTMLElement {
     const panel = this.active.panel;
     const wants = panel.dataset.stdin !== undefined || readsStdin(this.active.language, this.codeOf(this.active));
     stdinBox.hidden = !wants;
-    if (!this.isRunning && panel.dataset.stdin !== undefined && stdinInput.dataset.touched !== 'true') {
-      stdinInput.value = panel.dataset.stdin;
-    }
-    if (!stdinInput.dataset.wired) {
-      stdinInput.dataset.wired = 'true';
-      stdinInput.addEventListener('input', () => (stdinInput.dataset.touched = 'true'));
-    }
+    const example = this.querySelector<HTMLButtonElement>('[data-action="send-example"]');
+    if (example) example.hidden = !panel.dataset.stdin;
   }
 
   private runAndNext(): void {
@@ -358,9 +384,10 @@ export class WorkbookCell extends HTMLElement {
       this.dataset.exitReason = exit.reason;
     } catch (error) {
       if (this.run === run && !abort.signal.aborted) {
-        const message = error instanceof RunnerError && error.status === 429 ? t('runner.busy') : t('runner.error', { message: (error as Error).message });
-        this.output.appendNote(message);
+        this.output.appendNote(runErrorMessage(error));
         $.exit.textContent = '';
+        // Nothing ran: the expected output comes back, so the reader still sees what it prints.
+        if (this.output.isOnlyNotes) panel.querySelector<HTMLElement>('.wb-expected')?.removeAttribute('hidden');
       }
     } finally {
       window.clearTimeout(graceTimer);
@@ -383,13 +410,7 @@ export class WorkbookCell extends HTMLElement {
         if (interactive) {
           run.stdinOpen = true;
           this.setStdinEnabled(true);
-          const pending = $.stdinInput?.value ?? '';
-          if (pending && $.stdinInput) {
-            $.stdinInput.value = '';
-            const data = pending.endsWith('\n') ? pending : `${pending}\n`;
-            this.output.appendEcho(data);
-            void runner.sendStdin(event.run, { data });
-          }
+          if (run.sendExampleOnStart) void this.sendExample();
         }
         if (previewPort) window.setTimeout(() => void this.showPreview(previewPort), SERVER_GRACE_MS);
         break;
@@ -479,6 +500,26 @@ export class WorkbookCell extends HTMLElement {
     await runner.sendStdin(run.runId, { data: line.endsWith('\n') ? line : `${line}\n` });
   }
 
+  /** Sends the example's own input (its `stdin=`), starting the program first when idle. */
+  private async sendExample(): Promise<void> {
+    const data = this.active.panel.dataset.stdin;
+    if (!data) return;
+    const run = this.run;
+    if (!run) {
+      void this.start();
+      if (this.run) (this.run as ActiveRun).sendExampleOnStart = true;
+      return;
+    }
+    if (!run.runId || !run.stdinOpen) {
+      run.sendExampleOnStart = true;
+      return;
+    }
+    run.sendExampleOnStart = false;
+    const text = data.endsWith('\n') ? data : `${data}\n`;
+    this.output.appendEcho(text);
+    await runner.sendStdin(run.runId, { data: text });
+  }
+
   private async sendEof(): Promise<void> {
     const run = this.run;
     if (!run?.runId || !run.stdinOpen) return;
@@ -498,10 +539,7 @@ export class WorkbookCell extends HTMLElement {
     this.$.exit.textContent = '';
     variant.panel.querySelector<HTMLElement>('.wb-expected')?.removeAttribute('hidden');
     const input = this.$.stdinInput;
-    if (input) {
-      input.value = variant.panel.dataset.stdin ?? '';
-      delete input.dataset.touched;
-    }
+    if (input) input.value = '';
     delete this.dataset.exitReason;
     this.updateStdinBox();
   }
