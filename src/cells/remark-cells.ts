@@ -69,16 +69,25 @@ export function localeOfPath(path: string | undefined, options: RemarkCellsOptio
 }
 
 /** Renders expected output with `{{...}}` wildcards marked, so readers know those parts vary. */
-function expectedOutputChildren(text: string): Array<Child | string> {
-  const parts: Array<Child | string> = [];
+function expectedOutputChildren(text: string): Child[] {
+  const parts: Child[] = [];
   let last = 0;
   for (const match of text.matchAll(/\{\{([^}]*)\}\}/g)) {
-    parts.push(text.slice(last, match.index));
+    if (match.index > last) parts.push(verbatim(text.slice(last, match.index)));
     parts.push(h('span', { class: 'wb-wild', title: '…' }, [match[1].trim() || '…']));
     last = (match.index ?? 0) + match[0].length;
   }
-  parts.push(text.slice(last));
-  return parts.filter((part) => part !== '');
+  if (text.length > last) parts.push(verbatim(text.slice(last)));
+  return parts;
+}
+
+/**
+ * Text that keeps every space. mdast-util-to-hast trims spaces and tabs around each line break of
+ * a text node (right for prose, wrong for a traceback's `  File` lines and `^^^` carets); a node
+ * that names its own hast children skips that, so the text reaches the page as written.
+ */
+function verbatim(value: string): Child {
+  return { type: 'text', value, data: { hName: 'span', hChildren: [{ type: 'text', value }] } } as unknown as Child;
 }
 
 /** Splits collected cells into page-order units: a group's cells together, at the first one. */

@@ -13,6 +13,7 @@ import { RunnerError, runner } from './runner-client.ts';
 import { t } from './page-strings.ts';
 import type { EditorHandle } from './editor.ts';
 import { readsStdin, serverPorts } from '../cells/heuristics.ts';
+import { forgetEdit, loadEdit, saveEdit } from './saved-edits.ts';
 
 type CellState = 'idle' | 'starting' | 'running';
 
@@ -21,6 +22,8 @@ interface Variant {
   panel: HTMLElement;
   language: Language;
   original: string;
+  /** The reader's edited code kept in this browser, until the editor holds it. */
+  saved?: string;
   editor?: EditorHandle;
   editorLoading?: Promise<void>;
 }
@@ -133,6 +136,14 @@ export class WorkbookCell extends HTMLElement {
     this.addEventListener('click', (event) => this.onClick(event));
     this.addEventListener('keydown', (event) => this.onKeydown(event));
     for (const variant of this.variants) this.prepareCode(variant);
+    // The reader's earlier edits (this page in either language): shown in the editor again.
+    for (const variant of this.variants) {
+      const saved = loadEdit(variant.id);
+      if (saved !== null && saved !== variant.original) {
+        variant.saved = saved;
+        void this.openEditor(variant, { lineNumber: 1, column: 1 }, undefined, false);
+      }
+    }
     this.querySelector('.wb-tabs')?.addEventListener('keydown', (event) => this.onTabKey(event as KeyboardEvent));
     runner.addEventListener('session-reset', () => this.clearPreview());
 
@@ -176,7 +187,7 @@ export class WorkbookCell extends HTMLElement {
   // ----- code and editor -------------------------------------------------------------------
 
   private codeOf(variant: Variant): string {
-    return variant.editor?.getValue() ?? variant.original;
+    return variant.editor?.getValue() ?? variant.saved ?? variant.original;
   }
 
   private prepareCode(variant: Variant): void {
@@ -203,7 +214,7 @@ export class WorkbookCell extends HTMLElement {
   }
 
   /** Replaces the highlighted code with Monaco, caret where the reader clicked. */
-  private openEditor(variant: Variant, position: { lineNumber: number; column: number }, typed?: string): Promise<void> {
+  private openEditor(variant: Variant, position: { lineNumber: number; column: number }, typed?: string, focus = true): Promise<void> {
     if (variant.editorLoading) return variant.editorLoading;
     const code = variant.panel.querySelector<HTMLElement>('.wb-code')!;
     const highlighted = code.querySelector<HTMLElement>('.expressive-code') ?? code.firstElementChild as HTMLElement;
@@ -219,10 +230,12 @@ export class WorkbookCell extends HTMLElement {
         highlighted.hidden = true;
         code.removeAttribute('tabindex');
         variant.editor = createEditor(host, {
-          code: variant.original,
+          code: variant.saved ?? variant.original,
           language: variant.language,
           position,
           typed,
+          focus,
+          onChange: (value) => (value === variant.original ? forgetEdit(variant.id) : saveEdit(variant.id, value)),
           ariaLabel: code.getAttribute('aria-label') ?? variant.id,
           onRun: () => void this.start(),
           onRunAndNext: () => this.runAndNext(),
@@ -534,6 +547,8 @@ export class WorkbookCell extends HTMLElement {
     await this.stop();
     const variant = this.active;
     variant.editor?.setValue(variant.original);
+    variant.saved = undefined;
+    forgetEdit(variant.id);
     this.output.clear();
     this.$.result.hidden = true;
     this.$.exit.textContent = '';

@@ -44,6 +44,10 @@ export interface EditorOptions {
   onRun(): void;
   onRunAndNext(): void;
   onStop(): void;
+  /** Called after each change, with the whole code. */
+  onChange?(code: string): void;
+  /** Take the focus (a reader's click); false when the page restores saved edits at load. */
+  focus?: boolean;
 }
 
 export interface EditorHandle {
@@ -115,9 +119,13 @@ export function createEditor(container: HTMLElement, options: EditorOptions): Ed
   const observer = new MutationObserver(() => monaco.editor.setTheme(themeOf()));
   observer.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
 
+  if (options.onChange) editor.onDidChangeModelContent(() => options.onChange!(editor.getValue()));
+
   editor.setPosition(options.position);
-  editor.revealPositionInCenterIfOutsideViewport(options.position);
-  editor.focus();
+  if (options.focus !== false) {
+    editor.revealPositionInCenterIfOutsideViewport(options.position);
+    editor.focus();
+  }
   if (options.typed) editor.trigger('keyboard', 'type', { text: options.typed });
 
   return {
