@@ -584,26 +584,46 @@ export class WorkbookCell extends HTMLElement {
     if (!pane || !this.isRunning) return;
     const session = await runner.currentSession();
     if (!session) return;
-    const frame = pane.querySelector<HTMLIFrameElement>('iframe')!;
     pane.hidden = false;
-    pane.querySelector<HTMLElement>('.wb-preview-empty')!.hidden = true;
-    frame.hidden = false;
-    frame.src = runner.previewUrl(session, port);
     pane.querySelector<HTMLButtonElement>('[data-action="reload"]')!.disabled = false;
+    await this.loadPreview(runner.previewUrl(session, port), port);
+  }
+
+  /**
+   * Loads the preview, asking first: when nothing listens (the server stopped, or the session
+   * ended) the runner answers with its own English JSON error, which the frame must not show; the
+   * reader gets a notice in the page's language instead.
+   */
+  private async loadPreview(url: string, port: number): Promise<void> {
+    const pane = this.$.preview!;
+    const frame = pane.querySelector<HTMLIFrameElement>('iframe')!;
+    const notice = pane.querySelector<HTMLElement>('.wb-preview-empty')!;
+    if (!(await runner.previewAnswers(url))) {
+      frame.removeAttribute('src');
+      frame.hidden = true;
+      notice.textContent = t('runner.preview.unavailable', { port });
+      notice.hidden = false;
+      return;
+    }
+    notice.hidden = true;
+    frame.hidden = false;
+    // A sandboxed frame without same-origin cannot be reloaded from here: reassign its src.
+    frame.src = 'about:blank';
+    window.setTimeout(() => (frame.src = url), 0);
   }
 
   private reloadPreview(): void {
-    const frame = this.$.preview?.querySelector<HTMLIFrameElement>('iframe');
     const port = Number(this.$.preview?.dataset.port);
-    if (!frame) return;
-    if (frame.src) {
-      // A sandboxed frame without same-origin cannot be reloaded from here: reassign its src.
-      const src = frame.src;
-      frame.src = 'about:blank';
-      window.setTimeout(() => (frame.src = src), 0);
-    } else if (port) {
-      void this.showPreview(port);
-    }
+    if (!port) return;
+    void runner.currentSession().then((session) => {
+      if (session) void this.loadPreview(runner.previewUrl(session, port), port);
+      else {
+        const notice = this.$.preview!.querySelector<HTMLElement>('.wb-preview-empty')!;
+        this.$.preview!.querySelector<HTMLIFrameElement>('iframe')!.hidden = true;
+        notice.textContent = t('runner.preview.unavailable', { port });
+        notice.hidden = false;
+      }
+    });
   }
 
   private clearPreview(): void {

@@ -178,6 +178,21 @@ export class RunnerClient extends EventTarget {
     await fetch(`${API}/runs/${encodeURIComponent(runId)}`, { method: 'DELETE' }).catch(() => undefined);
   }
 
+  /**
+   * Whether the reader's server answers the preview: any answer of theirs counts (a 404 too);
+   * the runner's own JSON error (nothing listening, session gone) or no answer does not.
+   */
+  async previewAnswers(url: string): Promise<boolean> {
+    try {
+      const response = await fetch(url, { cache: 'no-store' });
+      if (response.ok) return true;
+      const body = (await response.json().catch(() => null)) as ErrorBody | null;
+      return !body?.error?.code;
+    } catch {
+      return false;
+    }
+  }
+
   /** URL of the preview of `port` in the page's session. */
   previewUrl(session: string, port: number): string {
     return `${API}/sessions/${encodeURIComponent(session)}/preview/${port}/`;

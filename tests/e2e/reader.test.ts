@@ -151,3 +151,48 @@ describe('editor', () => {
     await page.context().close();
   });
 });
+
+describe('expected output', () => {
+  test('keeps every space of a traceback (indented File lines, carets under the code)', async () => {
+    const page = await browser.newPage();
+    await page.goto(site.url + '/en/tcp-demo/');
+    const text = await cell(page, 'py2-raw-input').locator('.wb-expected-output').textContent();
+    expect(text).toContain('\n  File "/cell/');
+    expect(text).toContain("\n    inp = raw_input('数据：')\n          ^^^^^^^^^\n");
+    await page.context().close();
+  });
+});
+
+describe('keep my work', () => {
+  const EDIT = '# my own change';
+
+  async function editorText(page: Page, id: string): Promise<string> {
+    const root = cell(page, id);
+    await root.locator('.monaco-editor .view-lines').waitFor();
+    return (await root.locator('.monaco-editor .view-lines').innerText()).replace(/\u00a0/g, ' ');
+  }
+
+  test('edits survive a reload and a language switch; Reset returns to the author\'s code', async () => {
+    const page = await browser.newPage();
+    await page.goto(site.url + '/en/overview/');
+    const id = 'socket-is-a-file';
+    await cell(page, id).locator('.ec-line').first().click();
+    await cell(page, id).locator('.monaco-editor').waitFor();
+    await page.keyboard.press('ControlOrMeta+Home');
+    await page.keyboard.insertText(`${EDIT}\n`);
+
+    await page.reload();
+    expect(await editorText(page, id)).toContain(EDIT);
+
+    await page.goto(site.url + '/zh/overview/');
+    expect(await editorText(page, id)).toContain(EDIT);
+
+    await cell(page, id).getByRole('button', { name: '重置' }).click();
+    await expect.poll(() => editorText(page, id)).not.toContain(EDIT);
+    await page.reload();
+    // Nothing saved any more: the page shows the author's highlighted code, no editor.
+    expect(await cell(page, id).locator('.wb-code').textContent()).not.toContain(EDIT);
+    expect(await cell(page, id).locator('.monaco-editor').count()).toBe(0);
+    await page.context().close();
+  });
+});

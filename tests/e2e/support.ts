@@ -34,9 +34,10 @@ export interface Site {
  * Serves dist/ (and the runner unless `withoutRunner`), with the runner's state kept apart from
  * a workbook that may be serving on this machine.
  */
-export async function startSite(options: { withoutRunner?: boolean } = {}): Promise<Site> {
+export async function startSite(options: { withoutRunner?: boolean; port?: number } = {}): Promise<Site> {
   const server = await startServer({
-    port: 0,
+    // A test that stops and restarts the site passes the port it had, so pages keep their origin.
+    port: options.port ?? 0,
     staticDir: DIST,
     withoutRunner: options.withoutRunner,
     config: {
