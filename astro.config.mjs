@@ -7,6 +7,7 @@ import { remarkCells } from './src/cells/remark-cells.ts';
 import { remarkContentPath } from './src/cells/remark-content-path.ts';
 import { runnerDevIntegration } from './src/integrations/runner-dev.ts';
 import { monacoCssPlugin } from './src/integrations/monaco-css.ts';
+import { precompressIntegration } from './src/integrations/precompress.ts';
 import { buildSidebar, contentDir, localeRootRedirects } from './src/site/sidebar.ts';
 import { LOCALES } from './src/i18n/locales.ts';
 
@@ -51,6 +52,8 @@ export default defineConfig({
       pagefind: true,
     }),
     runnerDevIntegration(),
+    // Last: compresses what the others wrote (Pagefind's index included).
+    precompressIntegration(),
   ],
   vite: {
     plugins: [monacoCssPlugin()],

@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import sirv from 'sirv';
+import { staticSite } from './static-site.ts';
 import type { Logger } from 'pino';
 import { createRunnerHandler, type RunnerHandler } from './handler.ts';
 import type { RunnerConfigInput } from './config.ts';
@@ -34,7 +34,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const host = options.host ?? '127.0.0.1';
   const staticDir = options.staticDir === undefined ? DEFAULT_STATIC_DIR : options.staticDir;
   const runner = options.withoutRunner ? null : await createRunnerHandler({ config: options.config, logger: options.logger });
-  const serveStatic = staticDir && existsSync(staticDir) ? sirv(staticDir, { dev: false, etag: true, extensions: ['html'] }) : null;
+  const serveStatic = staticDir && existsSync(staticDir) ? staticSite(staticDir) : null;
   const server = createServer((req, res) => {
     const notFound = () => {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
