@@ -150,11 +150,12 @@ function buildCell(unit: CollectedCell[], locale: LocaleId, pageIndex: number): 
   } else {
     head.push(h('span', { class: 'wb-lang' }, [labels[0]]));
   }
-  if (anyServer) head.push(h('span', { class: 'wb-badge', title: t('cell.server.hint') }, [t('cell.server')]));
+  // A label, not a control: it says in words what a server cell does (a tooltip nobody finds did).
+  if (anyServer) head.push(h('span', { class: 'wb-badge' }, [t('cell.server.badge')]));
   const button = (action: string, key: StringKey, extra: Attrs = {}) =>
     h('button', { type: 'button', class: `wb-btn wb-${action}`, 'data-action': action, ...extra }, [t(key)]);
   head.push(
-    h('div', { class: 'wb-actions', role: 'toolbar', 'aria-label': t('cell.toolbar'), hidden: true }, [
+    h('div', { class: 'wb-actions', role: 'toolbar', 'aria-label': t('cell.toolbar'), hidden: true, 'data-pagefind-ignore': 'all' }, [
       button('run', 'cell.run', { 'aria-keyshortcuts': 'Control+Enter Meta+Enter Shift+Enter', title: t('cell.keys') }),
       button('stop', 'cell.stop', { disabled: true, 'aria-keyshortcuts': 'Escape' }),
       button('reset', 'cell.reset'),
@@ -169,7 +170,13 @@ function buildCell(unit: CollectedCell[], locale: LocaleId, pageIndex: number): 
     // Without JavaScript the tabs cannot switch: every version then shows, under this caption.
     if (tabbed) panelChildren.push(h('p', { class: 'wb-panel-lang', hidden: true }, [labels[index]]));
     panelChildren.push(h('div', { class: 'wb-code', 'aria-label': t('cell.code', { id: meta.id }), role: 'group' }, [cell.node]));
-    if (meta.needs) panelChildren.push(h('p', { class: 'wb-needs' }, [t('cell.needs', { id: meta.needs })]));
+    if (meta.needs) {
+      // The reader sees a link to the server cell, never its internal id.
+      const [before, after = ''] = t('cell.needs').split('{server}');
+      panelChildren.push(
+        h('p', { class: 'wb-needs' }, [before, h('a', { href: `#wb-panel-${meta.needs}` }, [t('cell.needs.server')]), after].filter((part) => part !== '')),
+      );
+    }
     if (cell.expectedOutput !== undefined) {
       panelChildren.push(
         h('div', { class: 'wb-expected' }, [
@@ -206,7 +213,7 @@ function buildCell(unit: CollectedCell[], locale: LocaleId, pageIndex: number): 
   if (anyStdin) {
     const stdinText = first.stdin ?? '';
     body.push(
-      h('div', { class: 'wb-stdin', hidden: true }, [
+      h('div', { class: 'wb-stdin', hidden: true, 'data-pagefind-ignore': 'all' }, [
         h('label', { for: domId('stdin'), class: 'wb-label' }, [t('cell.stdin')]),
         // The example's input is offered (one click sends it), never sent behind the reader's back.
         h('textarea', { id: domId('stdin'), class: 'wb-stdin-input', rows: String(Math.min(4, Math.max(2, stdinText.split('\n').length))), spellcheck: 'false', 'aria-describedby': domId('stdin-hint') }, []),
@@ -266,7 +273,8 @@ function buildSessionBar(locale: LocaleId): JsxElement {
   // Only the strings the client shows at run time travel with the page.
   const clientKeys = (Object.keys(STRINGS[locale]) as StringKey[]).filter((key) => /^(exit|runner|cell\.(status|copied|copy|editor|run|stop|stdin))/.test(key));
   const clientStrings = Object.fromEntries(clientKeys.map((key) => [key, STRINGS[locale][key]]));
-  return h('workbook-session', { class: 'wb-session not-content', 'data-strings': JSON.stringify(clientStrings), 'data-locale': locale }, [
+  // data-pagefind-ignore: the runner's notices are not what a search should find on every page.
+  return h('workbook-session', { class: 'wb-session not-content', 'data-pagefind-ignore': 'all', 'data-strings': JSON.stringify(clientStrings), 'data-locale': locale }, [
     h('p', { class: 'wb-session-status', role: 'status' }, [
       // Without JavaScript this is what stays; the client replaces it with the runner's state.
       h('span', { class: 'wb-session-text', 'data-state': 'static' }, [t('runner.noscript')]),

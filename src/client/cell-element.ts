@@ -258,6 +258,14 @@ export class WorkbookCell extends HTMLElement {
   // ----- events ----------------------------------------------------------------------------
 
   private onClick(event: MouseEvent): void {
+    // The "needs a server" hint links to the server's panel: show that tab before the page scrolls to it.
+    const link = (event.target as Element).closest<HTMLAnchorElement>('a[href^="#wb-panel-"]');
+    if (link) {
+      const id = decodeURIComponent(link.hash.slice('#wb-panel-'.length));
+      const server = [...document.querySelectorAll<WorkbookCell>('workbook-cell')].find((cell) => cell.variantIds?.includes(id));
+      server?.selectVariant(id);
+      return;
+    }
     const target = (event.target as Element).closest<HTMLElement>('[data-action], [role="tab"]');
     if (!target || !this.contains(target)) return;
     if (target.getAttribute('role') === 'tab') return this.selectVariant(target.dataset.variant!, true);
