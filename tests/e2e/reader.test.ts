@@ -196,3 +196,86 @@ describe('keep my work', () => {
     await page.context().close();
   });
 });
+
+describe('phone layout', () => {
+  test.each(['zh', 'en'])('%s glossary: tables fit a 390 px screen, nothing clipped', async (locale) => {
+    const page = await browser.newPage({ viewport: PHONE });
+    await page.goto(`${site.url}/${locale}/glossary/`);
+    const overflow = await page.locator('main table').evaluateAll((tables) =>
+      tables.map((table) => table.scrollWidth - table.clientWidth).filter((extra) => extra > 1),
+    );
+    expect(overflow).toEqual([]);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.context().close();
+  });
+});
+
+describe('search', () => {
+  test('zh pages: the search UI speaks Chinese and its excerpts leave out the runner notices', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${site.url}/zh/overview/`);
+    await page.locator('button[data-open-modal]').click();
+    await page.locator('.pagefind-ui__search-input').fill('运行');
+    const ui = page.locator('.pagefind-ui');
+    await expect.poll(() => ui.locator('.pagefind-ui__message').textContent(), { timeout: 15_000 }).toMatch(/找到 \d+ 个/);
+    expect(await ui.innerText()).not.toMatch(/results for|Clear/);
+    // Excerpts come from the text: the no-JavaScript notice of the runner bar is not indexed.
+    await expect.poll(() => ui.locator('.pagefind-ui__result-excerpt').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+    expect(await ui.locator('.pagefind-ui__results').innerText()).not.toMatch(/运行示例需要 JavaScript/);
+    await page.context().close();
+  });
+});
+
+describe('page heads and headings', () => {
+  test('every chapter names its other language (hreflang) and the sitemap lists the pages', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${site.url}/en/methods/bind/`);
+    const alternates = await page.locator('link[rel="alternate"][hreflang]').evaluateAll((links) =>
+      links.map((l) => `${l.getAttribute('hreflang')} ${new URL(l.getAttribute('href')!).pathname}`),
+    );
+    expect(alternates).toEqual(expect.arrayContaining(['zh-CN /zh/methods/bind/', 'en /en/methods/bind/']));
+    const sitemap = readFileSync(join(DIST, 'sitemap-0.xml'), 'utf8');
+    for (const path of [...builtPages('zh'), ...builtPages('en')]) expect(sitemap).toContain(`${path}</loc>`);
+    await page.context().close();
+  });
+
+  test.each(['zh', 'en'])('%s: no page repeats its title as a heading', async (locale) => {
+    const page = await browser.newPage();
+    const repeated: string[] = [];
+    for (const path of builtPages(locale)) {
+      await page.goto(site.url + path);
+      const title = (await page.locator('h1').first().textContent())?.trim();
+      const headings = await page.locator('main h2').allTextContents();
+      if (headings.some((h) => h.trim() === title)) repeated.push(path);
+    }
+    expect(repeated).toEqual([]);
+    await page.context().close();
+  }, 120_000);
+});
+
+describe('cell labels', () => {
+  test('the needs-a-server hint names no internal id and leads to the server\'s tab', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${site.url}/zh/udp-demo/`);
+    const client = await cell(page, 'udp-client-v1');
+    const hint = client.locator('.wb-panel:not([hidden]) .wb-needs');
+    expect(await hint.textContent()).not.toMatch(/udp-server|[a-z]+-[a-z0-9-]+/);
+    // The JavaScript client needs the JavaScript server, which is the server cell's second tab.
+    await client.getByRole('tab', { name: 'Node.js' }).click();
+    await client.locator('.wb-panel:not([hidden]) .wb-needs a').click();
+    const server = cell(page, 'udp-server-v1-js');
+    await expect.poll(() => server.locator('[role="tab"][aria-selected="true"]').textContent()).toBe('Node.js');
+    expect(await server.locator('#wb-panel-udp-server-v1-js').isVisible()).toBe(true);
+    await page.context().close();
+  });
+
+  test('the server label is not styled like a tab', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${site.url}/en/overview/`);
+    const badge = cell(page, 'tcp-server').locator('.wb-badge');
+    expect(await badge.textContent()).toMatch(/keeps running until you stop it/);
+    const style = await badge.evaluate((el) => ({ border: getComputedStyle(el).borderTopStyle, role: el.getAttribute('role') }));
+    expect(style).toEqual({ border: 'none', role: null });
+    await page.context().close();
+  });
+});
