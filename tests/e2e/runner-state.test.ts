@@ -52,6 +52,30 @@ describe.each([
   });
 });
 
+describe('a runner that cannot make sandboxes', () => {
+  let site: Site;
+  // A real runner whose sandbox host cannot start (no cgroup hierarchy there): health answers 503.
+  // Its expected "sandbox unavailable" error log is silenced.
+  beforeAll(async () => (site = await startSite({ config: { cgroupRoot: '/nonexistent-cgroup-root', logLevel: 'fatal' } })));
+  afterAll(async () => site?.close());
+
+  test.each([
+    ['zh', /运行器在运行，但这台机器上无法创建沙箱/, /无法运行：运行器无法创建沙箱/],
+    ['en', /the runner is up but cannot create sandboxes/, /Run is unavailable: the runner cannot create sandboxes/],
+  ])('%s: the page says the sandbox is unavailable, not that the runner is gone', async (locale, notice, reason) => {
+    const page = await browser.newPage();
+    await page.goto(`${site.url}/${locale}/overview/`);
+    expect(await runnerChecked(page)).toBe('unavailable');
+    expect(await page.locator('.wb-session-text').getAttribute('data-reason')).toBe('sandbox-unavailable');
+    expect(await page.locator('.wb-session-text').textContent()).toMatch(notice);
+    const root = cell(page, 'socket-is-a-file');
+    expect(await runButton(root).isDisabled()).toBe(true);
+    expect(await runButton(root).getAttribute('title')).toMatch(reason);
+    expect(await page.locator('main').textContent()).not.toMatch(RAW_ERRORS);
+    await page.context().close();
+  });
+});
+
 describe('a runner that goes away and comes back', () => {
   let site: Site | undefined;
   afterAll(async () => site?.close());

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startServer } from '../../sandbox-runner/server.ts';
+import type { RunnerConfigInput } from '../../sandbox-runner/config.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DIST = join(ROOT, 'dist');
@@ -34,7 +35,7 @@ export interface Site {
  * Serves dist/ (and the runner unless `withoutRunner`), with the runner's state kept apart from
  * a workbook that may be serving on this machine.
  */
-export async function startSite(options: { withoutRunner?: boolean; port?: number } = {}): Promise<Site> {
+export async function startSite(options: { withoutRunner?: boolean; port?: number; config?: RunnerConfigInput } = {}): Promise<Site> {
   const server = await startServer({
     // A test that stops and restarts the site passes the port it had, so pages keep their origin.
     port: options.port ?? 0,
@@ -49,6 +50,7 @@ export async function startSite(options: { withoutRunner?: boolean; port?: numbe
       spareSessions: 0,
       logLevel: 'warn',
       limits: { maxSessions: 32 },
+      ...options.config,
     },
   });
   return { url: server.url, close: () => server.close() };
