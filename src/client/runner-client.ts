@@ -143,7 +143,11 @@ export class RunnerClient extends EventTarget {
       response = await this.post(options);
     }
     if (!response.ok || !response.body) throw await errorOf(response);
-    return readEvents(response.body, options.onEvent, options.signal);
+    return readEvents(response.body, options.onEvent, options.signal).catch((error: unknown) => {
+      // The stream broke mid-run: the runner may be gone; ask now rather than at the next poll.
+      this.recheck();
+      throw error;
+    });
   }
 
   private async post(options: RunOptions): Promise<Response> {
