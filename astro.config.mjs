@@ -7,6 +7,7 @@ import { remarkCells } from './src/cells/remark-cells.ts';
 import { remarkContentPath } from './src/cells/remark-content-path.ts';
 import { runnerDevIntegration } from './src/integrations/runner-dev.ts';
 import { monacoCssPlugin } from './src/integrations/monaco-css.ts';
+import { precompressIntegration } from './src/integrations/precompress.ts';
 import { buildSidebar, contentDir, localeRootRedirects } from './src/site/sidebar.ts';
 import { LOCALES } from './src/i18n/locales.ts';
 
@@ -15,6 +16,9 @@ import { LOCALES } from './src/i18n/locales.ts';
 const chaptersDir = contentDir();
 
 export default defineConfig({
+  // The public address: Starlight needs it for the sitemap and the hreflang alternates in each
+  // page's head. WORKBOOK_SITE_URL sets it for a deployment; the default is `npm run serve`'s.
+  site: process.env.WORKBOOK_SITE_URL || 'http://127.0.0.1:4321',
   output: 'static',
   outDir: './dist',
   trailingSlash: 'always',
@@ -48,6 +52,8 @@ export default defineConfig({
       pagefind: true,
     }),
     runnerDevIntegration(),
+    // Last: compresses what the others wrote (Pagefind's index included).
+    precompressIntegration(),
   ],
   vite: {
     plugins: [monacoCssPlugin()],

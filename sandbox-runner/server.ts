@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import sirv from 'sirv';
+import { staticSite } from './static-site.ts';
 import type { Logger } from 'pino';
 import { createRunnerHandler, type PreviewListener, type RunnerHandler } from './handler.ts';
 import { loadConfig, type RunnerConfigInput } from './config.ts';
@@ -40,7 +40,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const staticDir = options.staticDir === undefined ? DEFAULT_STATIC_DIR : options.staticDir;
   const runner = options.withoutRunner ? null : await createRunnerHandler({ config: options.config, logger: options.logger, listenHost: host });
   const httpSettings = (runner?.config ?? loadConfig(options.config)).http;
-  const serveStatic = staticDir && existsSync(staticDir) ? sirv(staticDir, { dev: false, etag: true, extensions: ['html'] }) : null;
+  const serveStatic = staticDir && existsSync(staticDir) ? staticSite(staticDir) : null;
   const server = createServer(serverOptions(httpSettings), (req, res) => {
     if (isRefusedConnection(req.socket)) return void req.socket.destroy();
     const notFound = () => {

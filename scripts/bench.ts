@@ -7,7 +7,7 @@
 import '../sandbox-runner/threadpool.ts';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
-import { measurePageJs, PAGE_JS_BUDGET_BYTES } from '../src/build/page-js-size.ts';
+import { measureEditorLoad, measurePageJs, PAGE_JS_BUDGET_BYTES } from '../src/build/page-js-size.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../sandbox-runner/server.ts';
@@ -208,6 +208,8 @@ async function main() {
     console.log(`\nJavaScript before the reader edits (gzip), target ≤ 60 KB per chapter page; largest ${fmt(largest / 1024)} KB: ${largest <= PAGE_JS_BUDGET_BYTES ? 'met' : 'missed'}`);
     console.log('| page | gzip KB |\n|---|---|');
     for (const page of pages) console.log(`| ${page.page} | ${fmt(page.gzipBytes / 1024)} |`);
+    const editor = await measureEditorLoad(distDir);
+    console.log(`\nEditor's first load (Python cell): ${fmt(editor.brotliBytes / 1024)} KB brotli as served, ${fmt(editor.rawBytes / 1024)} KB uncompressed (${editor.files.join(', ')})`);
   }
 }
 

@@ -5,7 +5,8 @@
  */
 import { defineCollection } from 'astro:content';
 import { glob } from 'astro/loaders';
-import { docsSchema } from '@astrojs/starlight/schema';
+import { docsSchema, i18nSchema } from '@astrojs/starlight/schema';
+import { i18nLoader } from '@astrojs/starlight/loaders';
 import { contentDir } from './site/sidebar.ts';
 
 export const collections = {
@@ -19,4 +20,7 @@ export const collections = {
     }),
     schema: docsSchema(),
   }),
+  // Starlight's own UI strings where its built-in Chinese has none (the search box's Pagefind
+  // labels): src/content/i18n/<lang>.json.
+  i18n: defineCollection({ loader: i18nLoader(), schema: i18nSchema() }),
 };

@@ -7,7 +7,7 @@
  *
  * Used by the bench (`measurePageJs('dist')`) and by the end-to-end budget test.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -107,4 +107,29 @@ export async function measurePageJs(distDir: string, options: MeasureOptions = {
     results.push({ page, gzipBytes, rawBytes, files });
   }
   return results.sort((a, b) => a.page.localeCompare(b.page));
+}
+
+/** What the first edit of a Python cell downloads: Monaco, its worker, its icon font, the tokenizer. */
+const EDITOR_FIRST_LOAD = /^(editor[.-][\w.-]*\.js|codicon\.[\w-]+\.ttf|python\.[\w-]+\.js)$/;
+
+export interface EditorLoadSize {
+  files: string[];
+  /** On disk, uncompressed. */
+  rawBytes: number;
+  /** As sent to a browser that accepts brotli (the build's `.br` twins; the plain file where none). */
+  brotliBytes: number;
+}
+
+/** Sizes of the editor's first load in a build (see src/integrations/precompress.ts). */
+export async function measureEditorLoad(distDir: string): Promise<EditorLoadSize> {
+  const assetsDir = join(distDir, '_astro');
+  const files = (await readdir(assetsDir)).filter((name) => EDITOR_FIRST_LOAD.test(name)).sort();
+  let rawBytes = 0;
+  let brotliBytes = 0;
+  for (const name of files) {
+    const raw = (await stat(join(assetsDir, name))).size;
+    rawBytes += raw;
+    brotliBytes += await stat(join(assetsDir, `${name}.br`)).then((s) => s.size, () => raw);
+  }
+  return { files, rawBytes, brotliBytes };
 }

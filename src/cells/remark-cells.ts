@@ -69,16 +69,25 @@ export function localeOfPath(path: string | undefined, options: RemarkCellsOptio
 }
 
 /** Renders expected output with `{{...}}` wildcards marked, so readers know those parts vary. */
-function expectedOutputChildren(text: string): Array<Child | string> {
-  const parts: Array<Child | string> = [];
+function expectedOutputChildren(text: string): Child[] {
+  const parts: Child[] = [];
   let last = 0;
   for (const match of text.matchAll(/\{\{([^}]*)\}\}/g)) {
-    parts.push(text.slice(last, match.index));
+    if (match.index > last) parts.push(verbatim(text.slice(last, match.index)));
     parts.push(h('span', { class: 'wb-wild', title: '…' }, [match[1].trim() || '…']));
     last = (match.index ?? 0) + match[0].length;
   }
-  parts.push(text.slice(last));
-  return parts.filter((part) => part !== '');
+  if (text.length > last) parts.push(verbatim(text.slice(last)));
+  return parts;
+}
+
+/**
+ * Text that keeps every space. mdast-util-to-hast trims spaces and tabs around each line break of
+ * a text node (right for prose, wrong for a traceback's `  File` lines and `^^^` carets); a node
+ * that names its own hast children skips that, so the text reaches the page as written.
+ */
+function verbatim(value: string): Child {
+  return { type: 'text', value, data: { hName: 'span', hChildren: [{ type: 'text', value }] } } as unknown as Child;
 }
 
 /** Splits collected cells into page-order units: a group's cells together, at the first one. */
@@ -141,11 +150,12 @@ function buildCell(unit: CollectedCell[], locale: LocaleId, pageIndex: number): 
   } else {
     head.push(h('span', { class: 'wb-lang' }, [labels[0]]));
   }
-  if (anyServer) head.push(h('span', { class: 'wb-badge', title: t('cell.server.hint') }, [t('cell.server')]));
+  // A label, not a control: it says in words what a server cell does (a tooltip nobody finds did).
+  if (anyServer) head.push(h('span', { class: 'wb-badge' }, [t('cell.server.badge')]));
   const button = (action: string, key: StringKey, extra: Attrs = {}) =>
     h('button', { type: 'button', class: `wb-btn wb-${action}`, 'data-action': action, ...extra }, [t(key)]);
   head.push(
-    h('div', { class: 'wb-actions', role: 'toolbar', 'aria-label': t('cell.toolbar'), hidden: true }, [
+    h('div', { class: 'wb-actions', role: 'toolbar', 'aria-label': t('cell.toolbar'), hidden: true, 'data-pagefind-ignore': 'all' }, [
       button('run', 'cell.run', { 'aria-keyshortcuts': 'Control+Enter Meta+Enter Shift+Enter', title: t('cell.keys') }),
       button('stop', 'cell.stop', { disabled: true, 'aria-keyshortcuts': 'Escape' }),
       button('reset', 'cell.reset'),
@@ -160,7 +170,13 @@ function buildCell(unit: CollectedCell[], locale: LocaleId, pageIndex: number): 
     // Without JavaScript the tabs cannot switch: every version then shows, under this caption.
     if (tabbed) panelChildren.push(h('p', { class: 'wb-panel-lang', hidden: true }, [labels[index]]));
     panelChildren.push(h('div', { class: 'wb-code', 'aria-label': t('cell.code', { id: meta.id }), role: 'group' }, [cell.node]));
-    if (meta.needs) panelChildren.push(h('p', { class: 'wb-needs' }, [t('cell.needs', { id: meta.needs })]));
+    if (meta.needs) {
+      // The reader sees a link to the server cell, never its internal id.
+      const [before, after = ''] = t('cell.needs').split('{server}');
+      panelChildren.push(
+        h('p', { class: 'wb-needs' }, [before, h('a', { href: `#wb-panel-${meta.needs}` }, [t('cell.needs.server')]), after].filter((part) => part !== '')),
+      );
+    }
     if (cell.expectedOutput !== undefined) {
       panelChildren.push(
         h('div', { class: 'wb-expected' }, [
@@ -197,11 +213,13 @@ function buildCell(unit: CollectedCell[], locale: LocaleId, pageIndex: number): 
   if (anyStdin) {
     const stdinText = first.stdin ?? '';
     body.push(
-      h('div', { class: 'wb-stdin', hidden: true }, [
+      h('div', { class: 'wb-stdin', hidden: true, 'data-pagefind-ignore': 'all' }, [
         h('label', { for: domId('stdin'), class: 'wb-label' }, [t('cell.stdin')]),
-        h('textarea', { id: domId('stdin'), class: 'wb-stdin-input', rows: String(Math.min(4, Math.max(2, stdinText.split('\n').length))), spellcheck: 'false', 'aria-describedby': domId('stdin-hint') }, stdinText ? [stdinText] : []),
+        // The example's input is offered (one click sends it), never sent behind the reader's back.
+        h('textarea', { id: domId('stdin'), class: 'wb-stdin-input', rows: String(Math.min(4, Math.max(2, stdinText.split('\n').length))), spellcheck: 'false', 'aria-describedby': domId('stdin-hint') }, []),
         h('div', { class: 'wb-stdin-actions' }, [
           button('send', 'cell.stdin.send', { disabled: true }),
+          button('send-example', 'cell.stdin.example', { hidden: true }),
           button('eof', 'cell.stdin.eof', { disabled: true }),
         ]),
         h('p', { class: 'wb-hint', id: domId('stdin-hint') }, [t('cell.stdin.hint')]),
@@ -253,9 +271,10 @@ function buildCell(unit: CollectedCell[], locale: LocaleId, pageIndex: number): 
 function buildSessionBar(locale: LocaleId): JsxElement {
   const t = translator(locale);
   // Only the strings the client shows at run time travel with the page.
-  const clientKeys = (Object.keys(STRINGS[locale]) as StringKey[]).filter((key) => /^(exit|runner|cell\.(status|copied|copy|editor|run|stop))/.test(key));
+  const clientKeys = (Object.keys(STRINGS[locale]) as StringKey[]).filter((key) => /^(exit|runner|cell\.(status|copied|copy|editor|run|stop|stdin))/.test(key));
   const clientStrings = Object.fromEntries(clientKeys.map((key) => [key, STRINGS[locale][key]]));
-  return h('workbook-session', { class: 'wb-session not-content', 'data-strings': JSON.stringify(clientStrings), 'data-locale': locale }, [
+  // data-pagefind-ignore: the runner's notices are not what a search should find on every page.
+  return h('workbook-session', { class: 'wb-session not-content', 'data-pagefind-ignore': 'all', 'data-strings': JSON.stringify(clientStrings), 'data-locale': locale }, [
     h('p', { class: 'wb-session-status', role: 'status' }, [
       // Without JavaScript this is what stays; the client replaces it with the runner's state.
       h('span', { class: 'wb-session-text', 'data-state': 'static' }, [t('runner.noscript')]),

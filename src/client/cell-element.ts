@@ -13,6 +13,7 @@ import { RunnerError, runner } from './runner-client.ts';
 import { t } from './page-strings.ts';
 import type { EditorHandle } from './editor.ts';
 import { readsStdin, serverPorts } from '../cells/heuristics.ts';
+import { forgetEdit, loadEdit, saveEdit } from './saved-edits.ts';
 
 type CellState = 'idle' | 'starting' | 'running';
 
@@ -21,6 +22,8 @@ interface Variant {
   panel: HTMLElement;
   language: Language;
   original: string;
+  /** The reader's edited code kept in this browser, until the editor holds it. */
+  saved?: string;
   editor?: EditorHandle;
   editorLoading?: Promise<void>;
 }
@@ -34,6 +37,8 @@ interface ActiveRun {
   /** Resolves on the first output or after a short grace, for clients that need this server. */
   ready: Promise<void>;
   stdinOpen: boolean;
+  /** The reader asked for the example's input before the program had started. */
+  sendExampleOnStart?: boolean;
 }
 
 /** Line and column (1-based) of a DOM point inside Expressive Code's rendered lines. */
@@ -68,8 +73,19 @@ function caretFromPoint(x: number, y: number): { node: Node; offset: number } | 
 function formatExit(exit: ExitEvent): string {
   let reason: string;
   if (exit.reason === 'exit') reason = exit.signal ? t('exit.signal', { signal: exit.signal }) : t('exit.exit', { code: exit.code ?? '?' });
+  // Stop sends Ctrl-C (SIGINT) first and SIGKILL after a grace: say which one ended the program.
+  else if (exit.reason === 'stopped' && (exit.signal === 'SIGINT' || exit.signal === 'SIGKILL')) reason = t(`exit.stopped.${exit.signal}`);
   else reason = t(`exit.${exit.reason}`);
   return `${reason} · ${t('exit.duration', { ms: Math.round(exit.durationMs) })}`;
+}
+
+/** A run that could not start, told in the page's language (never the browser's own message). */
+function runErrorMessage(error: unknown): string {
+  if (!(error instanceof RunnerError)) return t('runner.error.unreachable');
+  if (error.status === 0) return t('runner.error.unreachable');
+  if (error.status === 429 || error.code === 'busy') return t('runner.busy');
+  if (error.status === 503) return t('runner.error.sandbox');
+  return t('runner.error.refused', { status: error.status });
 }
 
 /** Grace before a client runs against a server that printed nothing yet. */
@@ -82,6 +98,8 @@ export class WorkbookCell extends HTMLElement {
   private run: ActiveRun | null = null;
   private output!: OutputView;
   private available = false;
+  /** The Run button's own title (its shortcuts), restored when the runner is back. */
+  private runTitle?: string;
 
   private get $() {
     const q = <T extends HTMLElement>(selector: string) => this.querySelector<T>(selector);
@@ -118,16 +136,38 @@ export class WorkbookCell extends HTMLElement {
     this.addEventListener('click', (event) => this.onClick(event));
     this.addEventListener('keydown', (event) => this.onKeydown(event));
     for (const variant of this.variants) this.prepareCode(variant);
+    // The reader's earlier edits (this page in either language): shown in the editor again.
+    for (const variant of this.variants) {
+      const saved = loadEdit(variant.id);
+      if (saved !== null && saved !== variant.original) {
+        variant.saved = saved;
+        void this.openEditor(variant, { lineNumber: 1, column: 1 }, undefined, false);
+      }
+    }
     this.querySelector('.wb-tabs')?.addEventListener('keydown', (event) => this.onTabKey(event as KeyboardEvent));
     runner.addEventListener('session-reset', () => this.clearPreview());
 
     $.runButton.disabled = true;
-    void runner.health().then((health) => {
-      this.available = Boolean(health);
-      this.dataset.runner = health ? 'ready' : 'unavailable';
-      this.$.runButton.disabled = !health;
-      if (health && this.$.preview) this.$.preview.hidden = false;
-    });
+    runner.addEventListener('state', () => this.onRunnerState());
+    void runner.watch().then(() => this.onRunnerState());
+  }
+
+  /** Run follows the runner: disabled, with the reason as its description, while it is away. */
+  private onRunnerState(): void {
+    const state = runner.state;
+    if (state === 'checking') return;
+    const ready = state === 'ready';
+    this.available = ready;
+    this.dataset.runner = ready ? 'ready' : 'unavailable';
+    const run = this.$.runButton;
+    this.runTitle ??= run.title;
+    run.disabled = !ready;
+    run.title = ready ? this.runTitle : t(`cell.run.disabled.${state}`);
+    if (this.$.preview) this.$.preview.hidden = !ready;
+    // What the reader can still read: the expected output, when no output of a run is there.
+    if (!ready && !this.isRunning && this.output.isOnlyNotes) {
+      for (const variant of this.variants) variant.panel.querySelector<HTMLElement>('.wb-expected')?.removeAttribute('hidden');
+    }
   }
 
   /** Ids of this cell's variants (a group's tabs). */
@@ -147,7 +187,7 @@ export class WorkbookCell extends HTMLElement {
   // ----- code and editor -------------------------------------------------------------------
 
   private codeOf(variant: Variant): string {
-    return variant.editor?.getValue() ?? variant.original;
+    return variant.editor?.getValue() ?? variant.saved ?? variant.original;
   }
 
   private prepareCode(variant: Variant): void {
@@ -174,7 +214,7 @@ export class WorkbookCell extends HTMLElement {
   }
 
   /** Replaces the highlighted code with Monaco, caret where the reader clicked. */
-  private openEditor(variant: Variant, position: { lineNumber: number; column: number }, typed?: string): Promise<void> {
+  private openEditor(variant: Variant, position: { lineNumber: number; column: number }, typed?: string, focus = true): Promise<void> {
     if (variant.editorLoading) return variant.editorLoading;
     const code = variant.panel.querySelector<HTMLElement>('.wb-code')!;
     const highlighted = code.querySelector<HTMLElement>('.expressive-code') ?? code.firstElementChild as HTMLElement;
@@ -190,10 +230,12 @@ export class WorkbookCell extends HTMLElement {
         highlighted.hidden = true;
         code.removeAttribute('tabindex');
         variant.editor = createEditor(host, {
-          code: variant.original,
+          code: variant.saved ?? variant.original,
           language: variant.language,
           position,
           typed,
+          focus,
+          onChange: (value) => (value === variant.original ? forgetEdit(variant.id) : saveEdit(variant.id, value)),
           ariaLabel: code.getAttribute('aria-label') ?? variant.id,
           onRun: () => void this.start(),
           onRunAndNext: () => this.runAndNext(),
@@ -201,9 +243,10 @@ export class WorkbookCell extends HTMLElement {
         });
         this.dataset.editing = 'true';
       })
-      .catch((error: Error) => {
+      .catch(() => {
         variant.editorLoading = undefined;
-        this.output.appendNote(error.message);
+        this.$.result.hidden = false;
+        this.output.appendNote(t('cell.editor.failed'));
       })
       .finally(() => {
         code.removeAttribute('aria-busy');
@@ -215,6 +258,14 @@ export class WorkbookCell extends HTMLElement {
   // ----- events ----------------------------------------------------------------------------
 
   private onClick(event: MouseEvent): void {
+    // The "needs a server" hint links to the server's panel: show that tab before the page scrolls to it.
+    const link = (event.target as Element).closest<HTMLAnchorElement>('a[href^="#wb-panel-"]');
+    if (link) {
+      const id = decodeURIComponent(link.hash.slice('#wb-panel-'.length));
+      const server = [...document.querySelectorAll<WorkbookCell>('workbook-cell')].find((cell) => cell.variantIds?.includes(id));
+      server?.selectVariant(id);
+      return;
+    }
     const target = (event.target as Element).closest<HTMLElement>('[data-action], [role="tab"]');
     if (!target || !this.contains(target)) return;
     if (target.getAttribute('role') === 'tab') return this.selectVariant(target.dataset.variant!, true);
@@ -225,6 +276,7 @@ export class WorkbookCell extends HTMLElement {
       case 'copy': return void this.copy();
       case 'send': return void this.sendLine();
       case 'eof': return void this.sendEof();
+      case 'send-example': return void this.sendExample();
       case 'reload': return this.reloadPreview();
     }
   }
@@ -285,13 +337,8 @@ export class WorkbookCell extends HTMLElement {
     const panel = this.active.panel;
     const wants = panel.dataset.stdin !== undefined || readsStdin(this.active.language, this.codeOf(this.active));
     stdinBox.hidden = !wants;
-    if (!this.isRunning && panel.dataset.stdin !== undefined && stdinInput.dataset.touched !== 'true') {
-      stdinInput.value = panel.dataset.stdin;
-    }
-    if (!stdinInput.dataset.wired) {
-      stdinInput.dataset.wired = 'true';
-      stdinInput.addEventListener('input', () => (stdinInput.dataset.touched = 'true'));
-    }
+    const example = this.querySelector<HTMLButtonElement>('[data-action="send-example"]');
+    if (example) example.hidden = !panel.dataset.stdin;
   }
 
   private runAndNext(): void {
@@ -358,9 +405,10 @@ export class WorkbookCell extends HTMLElement {
       this.dataset.exitReason = exit.reason;
     } catch (error) {
       if (this.run === run && !abort.signal.aborted) {
-        const message = error instanceof RunnerError && error.status === 429 ? t('runner.busy') : t('runner.error', { message: (error as Error).message });
-        this.output.appendNote(message);
+        this.output.appendNote(runErrorMessage(error));
         $.exit.textContent = '';
+        // Nothing ran: the expected output comes back, so the reader still sees what it prints.
+        if (this.output.isOnlyNotes) panel.querySelector<HTMLElement>('.wb-expected')?.removeAttribute('hidden');
       }
     } finally {
       window.clearTimeout(graceTimer);
@@ -383,13 +431,7 @@ export class WorkbookCell extends HTMLElement {
         if (interactive) {
           run.stdinOpen = true;
           this.setStdinEnabled(true);
-          const pending = $.stdinInput?.value ?? '';
-          if (pending && $.stdinInput) {
-            $.stdinInput.value = '';
-            const data = pending.endsWith('\n') ? pending : `${pending}\n`;
-            this.output.appendEcho(data);
-            void runner.sendStdin(event.run, { data });
-          }
+          if (run.sendExampleOnStart) void this.sendExample();
         }
         if (previewPort) window.setTimeout(() => void this.showPreview(previewPort), SERVER_GRACE_MS);
         break;
@@ -479,6 +521,26 @@ export class WorkbookCell extends HTMLElement {
     await runner.sendStdin(run.runId, { data: line.endsWith('\n') ? line : `${line}\n` });
   }
 
+  /** Sends the example's own input (its `stdin=`), starting the program first when idle. */
+  private async sendExample(): Promise<void> {
+    const data = this.active.panel.dataset.stdin;
+    if (!data) return;
+    const run = this.run;
+    if (!run) {
+      void this.start();
+      if (this.run) (this.run as ActiveRun).sendExampleOnStart = true;
+      return;
+    }
+    if (!run.runId || !run.stdinOpen) {
+      run.sendExampleOnStart = true;
+      return;
+    }
+    run.sendExampleOnStart = false;
+    const text = data.endsWith('\n') ? data : `${data}\n`;
+    this.output.appendEcho(text);
+    await runner.sendStdin(run.runId, { data: text });
+  }
+
   private async sendEof(): Promise<void> {
     const run = this.run;
     if (!run?.runId || !run.stdinOpen) return;
@@ -493,15 +555,14 @@ export class WorkbookCell extends HTMLElement {
     await this.stop();
     const variant = this.active;
     variant.editor?.setValue(variant.original);
+    variant.saved = undefined;
+    forgetEdit(variant.id);
     this.output.clear();
     this.$.result.hidden = true;
     this.$.exit.textContent = '';
     variant.panel.querySelector<HTMLElement>('.wb-expected')?.removeAttribute('hidden');
     const input = this.$.stdinInput;
-    if (input) {
-      input.value = variant.panel.dataset.stdin ?? '';
-      delete input.dataset.touched;
-    }
+    if (input) input.value = '';
     delete this.dataset.exitReason;
     this.updateStdinBox();
   }
@@ -531,26 +592,46 @@ export class WorkbookCell extends HTMLElement {
     if (!pane || !this.isRunning) return;
     const session = await runner.currentSession();
     if (!session) return;
-    const frame = pane.querySelector<HTMLIFrameElement>('iframe')!;
     pane.hidden = false;
-    pane.querySelector<HTMLElement>('.wb-preview-empty')!.hidden = true;
-    frame.hidden = false;
-    frame.src = runner.previewUrl(session, port);
     pane.querySelector<HTMLButtonElement>('[data-action="reload"]')!.disabled = false;
+    await this.loadPreview(runner.previewUrl(session, port), port);
+  }
+
+  /**
+   * Loads the preview, asking first: when nothing listens (the server stopped, or the session
+   * ended) the runner answers with its own English JSON error, which the frame must not show; the
+   * reader gets a notice in the page's language instead.
+   */
+  private async loadPreview(url: string, port: number): Promise<void> {
+    const pane = this.$.preview!;
+    const frame = pane.querySelector<HTMLIFrameElement>('iframe')!;
+    const notice = pane.querySelector<HTMLElement>('.wb-preview-empty')!;
+    if (!(await runner.previewAnswers(url))) {
+      frame.removeAttribute('src');
+      frame.hidden = true;
+      notice.textContent = t('runner.preview.unavailable', { port });
+      notice.hidden = false;
+      return;
+    }
+    notice.hidden = true;
+    frame.hidden = false;
+    // A sandboxed frame without same-origin cannot be reloaded from here: reassign its src.
+    frame.src = 'about:blank';
+    window.setTimeout(() => (frame.src = url), 0);
   }
 
   private reloadPreview(): void {
-    const frame = this.$.preview?.querySelector<HTMLIFrameElement>('iframe');
     const port = Number(this.$.preview?.dataset.port);
-    if (!frame) return;
-    if (frame.src) {
-      // A sandboxed frame without same-origin cannot be reloaded from here: reassign its src.
-      const src = frame.src;
-      frame.src = 'about:blank';
-      window.setTimeout(() => (frame.src = src), 0);
-    } else if (port) {
-      void this.showPreview(port);
-    }
+    if (!port) return;
+    void runner.currentSession().then((session) => {
+      if (session) void this.loadPreview(runner.previewUrl(session, port), port);
+      else {
+        const notice = this.$.preview!.querySelector<HTMLElement>('.wb-preview-empty')!;
+        this.$.preview!.querySelector<HTMLIFrameElement>('iframe')!.hidden = true;
+        notice.textContent = t('runner.preview.unavailable', { port });
+        notice.hidden = false;
+      }
+    });
   }
 
   private clearPreview(): void {

@@ -44,6 +44,10 @@ export interface EditorOptions {
   onRun(): void;
   onRunAndNext(): void;
   onStop(): void;
+  /** Called after each change, with the whole code. */
+  onChange?(code: string): void;
+  /** Take the focus (a reader's click); false when the page restores saved edits at load. */
+  focus?: boolean;
 }
 
 export interface EditorHandle {
@@ -54,6 +58,25 @@ export interface EditorHandle {
 }
 
 const themeOf = () => (document.documentElement.dataset.theme === 'light' ? 'vs' : 'vs-dark');
+
+/** The readable floor: Monaco accepts smaller sizes, which no reader can edit in. */
+const MIN_FONT_PX = 12;
+const FALLBACK_FONT_PX = 14;
+
+/**
+ * The code font size in px, as the browser resolves `--wb-code-font-size` (`.875rem` and the like)
+ * here; parsing the variable's text would read `.875rem` as 0.875 px.
+ */
+function codeFontSizePx(container: HTMLElement): number {
+  const probe = document.createElement('span');
+  probe.style.fontSize = 'var(--wb-code-font-size)';
+  probe.style.position = 'absolute';
+  probe.style.visibility = 'hidden';
+  container.append(probe);
+  const size = parseFloat(getComputedStyle(probe).fontSize);
+  probe.remove();
+  return Number.isFinite(size) && size > 0 ? Math.max(size, MIN_FONT_PX) : FALLBACK_FONT_PX;
+}
 
 /** Creates an editor in `container`, sized to its content, caret placed and focused. */
 export function createEditor(container: HTMLElement, options: EditorOptions): EditorHandle {
@@ -72,7 +95,7 @@ export function createEditor(container: HTMLElement, options: EditorOptions): Ed
     folding: false,
     lineDecorationsWidth: 12,
     renderLineHighlight: 'none',
-    fontSize: parseFloat(style.getPropertyValue('--wb-code-font-size')) || 14,
+    fontSize: codeFontSizePx(container),
     fontFamily: style.getPropertyValue('--__sl-font-mono') || undefined,
     tabSize: options.language === 'python' ? 4 : 2,
     padding: { top: 12, bottom: 12 },
@@ -96,9 +119,13 @@ export function createEditor(container: HTMLElement, options: EditorOptions): Ed
   const observer = new MutationObserver(() => monaco.editor.setTheme(themeOf()));
   observer.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
 
+  if (options.onChange) editor.onDidChangeModelContent(() => options.onChange!(editor.getValue()));
+
   editor.setPosition(options.position);
-  editor.revealPositionInCenterIfOutsideViewport(options.position);
-  editor.focus();
+  if (options.focus !== false) {
+    editor.revealPositionInCenterIfOutsideViewport(options.position);
+    editor.focus();
+  }
   if (options.typed) editor.trigger('keyboard', 'type', { text: options.typed });
 
   return {

@@ -35,6 +35,11 @@ export class OutputView {
     return this.element.textContent ?? '';
   }
 
+  /** True when nothing a program printed is shown (empty, or only the runner's own notes). */
+  get isOnlyNotes(): boolean {
+    return [...this.element.children].every((child) => child.classList.contains('wb-note'));
+  }
+
   append(stream: StreamName, data: string): void {
     const state = this.streams[stream];
     let text = state.pending + data;

@@ -43,21 +43,63 @@ async function errorOf(response: Response): Promise<RunnerError> {
   return new RunnerError(message, response.status, code);
 }
 
-/** The page's runner: health, its one session, runs. */
-export class RunnerClient extends EventTarget {
-  private healthPromise: Promise<HealthBody | null> | null = null;
-  private sessionPromise: Promise<string> | null = null;
+/**
+ * What the page knows about its runner: `checking` until the first answer; `unreachable` when
+ * nothing answers /api/health (a static host, the runner down, the network gone);
+ * `sandbox-unavailable` when the runner answers but cannot make sandboxes (503).
+ */
+export type RunnerState = 'checking' | 'ready' | 'unreachable' | 'sandbox-unavailable';
 
-  /** The runner's health, asked once per page; null when it is unreachable or not ok. */
-  health(): Promise<HealthBody | null> {
-    this.healthPromise ??= fetch(`${API}/health`, { headers: { accept: 'application/json' } })
-      .then(async (response) => {
-        if (!response.ok) return null;
-        const body = (await response.json()) as HealthBody;
-        return body?.ok ? body : null;
-      })
-      .catch(() => null);
-    return this.healthPromise;
+/** While ready, how often the page checks that the runner is still there. */
+const READY_POLL_MS = 20_000;
+/** While not ready, the first retry and the longest wait between retries (doubling between). */
+const RETRY_FIRST_MS = 2_000;
+const RETRY_MAX_MS = 30_000;
+const HEALTH_TIMEOUT_MS = 5_000;
+
+/** The page's runner: its state (watched for the page's lifetime), its one session, runs. */
+export class RunnerClient extends EventTarget {
+  private sessionPromise: Promise<string> | null = null;
+  private current: RunnerState = 'checking';
+  private firstAnswer: Promise<RunnerState> | null = null;
+  private timer: number | undefined;
+  private failures = 0;
+
+  get state(): RunnerState {
+    return this.current;
+  }
+
+  /**
+   * Starts watching /api/health (once per page) and resolves with the first answer. Later
+   * changes are `state` events: a runner that comes back is noticed without a reload.
+   */
+  watch(): Promise<RunnerState> {
+    if (!this.firstAnswer) {
+      this.firstAnswer = this.check();
+      document.addEventListener('visibilitychange', () => {
+        if (document.visibilityState === 'visible') void this.check();
+      });
+    }
+    return this.firstAnswer;
+  }
+
+  /** Asks now (after a failed request, say) instead of waiting for the next poll. */
+  recheck(): void {
+    if (this.firstAnswer) void this.check();
+  }
+
+  private async check(): Promise<RunnerState> {
+    window.clearTimeout(this.timer);
+    const state = await askHealth();
+    this.failures = state === 'ready' ? 0 : this.failures + 1;
+    if (state !== this.current) {
+      if (state !== 'ready') this.sessionPromise = null;
+      this.current = state;
+      this.dispatchEvent(new Event('state'));
+    }
+    const wait = state === 'ready' ? READY_POLL_MS : Math.min(RETRY_FIRST_MS * 2 ** (this.failures - 1), RETRY_MAX_MS);
+    this.timer = window.setTimeout(() => void this.check(), wait);
+    return state;
   }
 
   /** The page's session id, created on first use. */
@@ -101,13 +143,17 @@ export class RunnerClient extends EventTarget {
       response = await this.post(options);
     }
     if (!response.ok || !response.body) throw await errorOf(response);
-    return readEvents(response.body, options.onEvent, options.signal);
+    return readEvents(response.body, options.onEvent, options.signal).catch((error: unknown) => {
+      // The stream broke mid-run: the runner may be gone; ask now rather than at the next poll.
+      this.recheck();
+      throw error;
+    });
   }
 
   private async post(options: RunOptions): Promise<Response> {
-    const session = await this.session();
-    const body = { language: options.language, code: options.code, session, stdin: options.stdin, timeoutMs: options.timeoutMs };
     try {
+      const session = await this.session();
+      const body = { language: options.language, code: options.code, session, stdin: options.stdin, timeoutMs: options.timeoutMs };
       return await fetch(`${API}/run`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
@@ -115,7 +161,8 @@ export class RunnerClient extends EventTarget {
         signal: options.signal,
       });
     } catch (error) {
-      if (options.signal?.aborted) throw error;
+      if (options.signal?.aborted || error instanceof RunnerError) throw error;
+      this.recheck();
       throw new RunnerError((error as Error).message, 0);
     }
   }
@@ -133,6 +180,21 @@ export class RunnerClient extends EventTarget {
   /** Stops a run; its stream then ends with reason `stopped`. */
   async stop(runId: string): Promise<void> {
     await fetch(`${API}/runs/${encodeURIComponent(runId)}`, { method: 'DELETE' }).catch(() => undefined);
+  }
+
+  /**
+   * Whether the reader's server answers the preview: any answer of theirs counts (a 404 too);
+   * the runner's own JSON error (nothing listening, session gone) or no answer does not.
+   */
+  async previewAnswers(url: string): Promise<boolean> {
+    try {
+      const response = await fetch(url, { cache: 'no-store' });
+      if (response.ok) return true;
+      const body = (await response.json().catch(() => null)) as ErrorBody | null;
+      return !body?.error?.code;
+    } catch {
+      return false;
+    }
   }
 
   /** URL of the preview of `port` in the page's session. */
@@ -164,6 +226,23 @@ export async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (eve
     onEvent(exit);
   }
   return exit;
+}
+
+async function askHealth(): Promise<RunnerState> {
+  try {
+    const response = await fetch(`${API}/health`, {
+      headers: { accept: 'application/json' },
+      cache: 'no-store',
+      signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS),
+    });
+    const body = (await response.json().catch(() => null)) as HealthBody | null;
+    if (response.ok && body?.ok) return 'ready';
+    // The runner itself answered (its JSON shape), but without sandboxes.
+    if (response.status === 503 && body && typeof body.sandbox === 'string') return 'sandbox-unavailable';
+    return 'unreachable';
+  } catch {
+    return 'unreachable';
+  }
 }
 
 /** The one client of this page. */

@@ -12,16 +12,17 @@ export class WorkbookSession extends HTMLElement {
     const reset = this.querySelector<HTMLButtonElement>('[data-action="reset-network"]')!;
     text.textContent = t('runner.checking');
     text.dataset.state = 'checking';
-    void runner.health().then((health) => {
-      if (health) {
-        text.textContent = t('runner.ready');
-        text.dataset.state = 'ready';
-        reset.hidden = false;
-      } else {
-        text.textContent = t('runner.unavailable');
-        text.dataset.state = 'unavailable';
-      }
-    });
+    const show = () => {
+      const state = runner.state;
+      if (state === 'checking') return;
+      // `data-state` is ready or unavailable; `data-reason` says which kind of unavailable.
+      text.dataset.state = state === 'ready' ? 'ready' : 'unavailable';
+      text.dataset.reason = state;
+      text.textContent = t(`runner.${state}`);
+      reset.hidden = state !== 'ready';
+    };
+    runner.addEventListener('state', show);
+    void runner.watch().then(show);
     reset.addEventListener('click', async () => {
       reset.disabled = true;
       try {

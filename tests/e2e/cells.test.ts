@@ -81,7 +81,7 @@ describe('running cells', () => {
     await expect.poll(() => output(server).textContent(), { timeout: 15_000 }).toContain('请求占领地球');
     expect(await server.getAttribute('data-state')).toBe('running');
     await server.getByRole('button', { name: 'Stop' }).click();
-    await expect.poll(() => server.locator('.wb-exit').textContent(), { timeout: 15_000 }).toMatch(/^stopped · /);
+    await expect.poll(() => server.locator('.wb-exit').textContent(), { timeout: 15_000 }).toMatch(/^stopped( \([^)]*\))? · /);
     expect(await server.getAttribute('data-state')).toBe('idle');
     await page.context().close();
   });
@@ -92,7 +92,6 @@ describe('running cells', () => {
     await expect.poll(() => server.getAttribute('data-state'), { timeout: 15_000 }).toBe('running');
     const client = cell(page, 'udp-client-v2');
     const stdin = client.getByRole('textbox', { name: 'Input (stdin)' });
-    await stdin.fill('');
     await runCell(page, 'udp-client-v2');
     await expect.poll(() => client.getAttribute('data-state'), { timeout: 15_000 }).toBe('running');
     await stdin.fill('hello');
@@ -104,6 +103,56 @@ describe('running cells', () => {
     await expect.poll(() => output(client).textContent(), { timeout: 15_000 }).toContain("(b'ok', ('127.0.0.1', 9999))");
     await client.getByRole('button', { name: 'Stop' }).click();
     await server.getByRole('button', { name: 'Stop' }).click();
+    await page.context().close();
+  });
+
+  test('UDP: the example\'s input is offered, not sent; one click sends it', async () => {
+    const page = await open('/en/udp-demo/');
+    const server = await runCell(page, 'udp-server-v2');
+    await expect.poll(() => server.getAttribute('data-state'), { timeout: 15_000 }).toBe('running');
+    const client = await runCell(page, 'udp-client-v2');
+    await expect.poll(() => output(client).textContent(), { timeout: 15_000 }).toContain('数据：');
+    // The program waits for the reader: nothing was typed for them.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(await output(server).textContent()).not.toContain("b'hello'");
+    expect(await client.getByRole('textbox', { name: 'Input (stdin)' }).inputValue()).toBe('');
+    await client.getByRole('button', { name: 'Send example input' }).click();
+    await expect.poll(() => output(server).textContent(), { timeout: 15_000 }).toContain("b'hello'");
+    await expect.poll(() => client.locator('.wb-exit').textContent(), { timeout: 15_000 }).toMatch(/^exit 0 · /);
+    await server.getByRole('button', { name: 'Stop' }).click();
+    await page.context().close();
+  });
+
+  test('a traceback keeps its indentation in the live output', async () => {
+    const page = await open('/en/tcp-demo/');
+    const root = await runCell(page, 'py2-print');
+    await expect.poll(() => root.locator('.wb-exit').textContent(), { timeout: 15_000 }).toMatch(/^exit 1 · /);
+    const text = await output(root).textContent();
+    expect(text).toMatch(/\n    print 'server waiting\.\.\.'\n    \^+\n/);
+    await page.context().close();
+  });
+
+  test('TCP exercise #3 teaches its TypeError even with the chapter\'s server running', async () => {
+    const page = await open('/en/tcp-demo/');
+    const server = await runCell(page, 'tcp-demo-server');
+    await expect.poll(() => server.getAttribute('data-state'), { timeout: 15_000 }).toBe('running');
+    await expect.poll(() => output(server).textContent(), { timeout: 15_000 }).not.toBe('');
+    const root = await runCell(page, 'py2-bytes');
+    await expect.poll(() => root.locator('.wb-exit').textContent(), { timeout: 15_000 }).toMatch(/^exit 1 · /);
+    expect(await output(root).textContent()).toContain("TypeError: a bytes-like object is required, not 'str'");
+    await server.getByRole('button', { name: 'Stop' }).click();
+    await page.context().close();
+  });
+
+  test('web demo: reloading the preview after the server stopped shows a notice in the page\'s language', async () => {
+    const page = await open('/zh/web-demo/');
+    const server = await runCell(page, 'web-server');
+    await expect.poll(() => server.frameLocator('iframe').locator('body').textContent({ timeout: 2_000 }).catch(() => ''), { timeout: 15_000 }).toContain('Hello, World');
+    await server.getByRole('button', { name: '停止' }).click();
+    await expect.poll(() => server.getAttribute('data-state'), { timeout: 15_000 }).toBe('idle');
+    await server.getByRole('button', { name: '重新加载预览' }).click();
+    await expect.poll(() => server.locator('.wb-preview-empty').textContent(), { timeout: 15_000 }).toMatch(/端口 8080 上的服务器没有应答/);
+    expect(await server.locator('iframe').isHidden()).toBe(true);
     await page.context().close();
   });
 
@@ -140,7 +189,7 @@ describe('running cells', () => {
     await page.keyboard.press('Control+Enter');
     await expect.poll(() => server.getAttribute('data-state'), { timeout: 15_000 }).toBe('running');
     await page.keyboard.press('Escape');
-    await expect.poll(() => server.locator('.wb-exit').textContent(), { timeout: 15_000 }).toMatch(/^stopped · /);
+    await expect.poll(() => server.locator('.wb-exit').textContent(), { timeout: 15_000 }).toMatch(/^stopped( \([^)]*\))? · /);
     // Shift+Enter runs and moves focus on to the next cell.
     const first = cell(page, 'socket-is-a-file');
     await first.locator('.wb-code').focus();

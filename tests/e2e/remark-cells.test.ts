@@ -103,8 +103,10 @@ describe('remark-cells', () => {
     const panel = findAll(client, (n) => attr(n, 'class') === 'wb-panel')[0];
     expect(attr(panel, 'data-needs')).toBe('srv');
     expect(attr(panel, 'data-stdin')).toBe('hello\nexit\n');
+    // The example's input is offered by a button, not put in the box to be sent behind the reader's back.
     const box = findAll(client, (n) => n.name === 'textarea')[0];
-    expect(textOf(box)).toBe('hello\nexit\n');
+    expect(textOf(box)).toBe('');
+    expect(findAll(client, (n) => attr(n, 'data-action') === 'send-example')).toHaveLength(1);
   });
 
   test.each([

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startServer } from '../../sandbox-runner/server.ts';
+import type { RunnerConfigInput } from '../../sandbox-runner/config.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DIST = join(ROOT, 'dist');
@@ -34,9 +35,10 @@ export interface Site {
  * Serves dist/ (and the runner unless `withoutRunner`), with the runner's state kept apart from
  * a workbook that may be serving on this machine.
  */
-export async function startSite(options: { withoutRunner?: boolean } = {}): Promise<Site> {
+export async function startSite(options: { withoutRunner?: boolean; port?: number; config?: RunnerConfigInput } = {}): Promise<Site> {
   const server = await startServer({
-    port: 0,
+    // A test that stops and restarts the site passes the port it had, so pages keep their origin.
+    port: options.port ?? 0,
     staticDir: DIST,
     withoutRunner: options.withoutRunner,
     config: {
@@ -48,6 +50,7 @@ export async function startSite(options: { withoutRunner?: boolean } = {}): Prom
       spareSessions: 0,
       logLevel: 'warn',
       limits: { maxSessions: 32 },
+      ...options.config,
     },
   });
   return { url: server.url, close: () => server.close() };
@@ -64,10 +67,21 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+export interface NewPageOptions {
+  javaScriptEnabled?: boolean;
+  locale?: string;
+  colorScheme?: 'light' | 'dark';
+  /** Defaults to a desktop window; PHONE is a phone's. */
+  viewport?: { width: number; height: number };
+}
+
+/** A phone's viewport (an iPhone's 390 × 844 CSS px). */
+export const PHONE = { width: 390, height: 844 };
+
 export interface BrowserHandle {
   browser: Browser;
   /** A fresh context (own storage) with the loopback-only guard. */
-  newPage(options?: { javaScriptEnabled?: boolean; locale?: string; colorScheme?: 'light' | 'dark' }): Promise<Page>;
+  newPage(options?: NewPageOptions): Promise<Page>;
   /** Requests that tried to leave 127.0.0.1 (refused). */
   offLoopback: string[];
   close(): Promise<void>;
@@ -89,7 +103,7 @@ export async function launchBrowser(): Promise<BrowserHandle> {
         javaScriptEnabled: options.javaScriptEnabled ?? true,
         locale: options.locale ?? 'en-US',
         colorScheme: options.colorScheme ?? 'light',
-        viewport: { width: 1280, height: 900 },
+        viewport: options.viewport ?? { width: 1280, height: 900 },
       });
       contexts.push(context);
       await context.route('**/*', (route) => {
