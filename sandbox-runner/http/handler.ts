@@ -10,7 +10,7 @@ import { errors, RunnerError } from '../errors.ts';
 import { LANGUAGES, type ErrorBody, type HealthBody, type RunEvent } from '../protocol.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
 import { parseJson, parseRunRequest, parseStdinRequest } from './requests.ts';
-import { checkHost, checkJsonBody, checkWriteOrigin } from './request-guard.ts';
+import { checkHost, hostNameOf, checkJsonBody, checkWriteOrigin } from './request-guard.ts';
 import { clientAddressOf } from './client-address.ts';
 import type { ClientQuotas } from './client-quotas.ts';
 import { PREVIEW_PATH, previewSafetyHeaders, type PreviewRelay } from './preview.ts';
@@ -95,11 +95,32 @@ export async function handlePreview(ctx: ApiContext, req: IncomingMessage, res: 
   const requestId = randomUUID();
   try {
     checkHost(req, ctx.allowedHosts);
+    allowSiteToRead(req, res, ctx.allowedHosts);
     const preview = PREVIEW_PATH.exec(url.pathname);
     if (!preview) throw errors.previewOnly(url.pathname);
     await ctx.previews.relay(manager(ctx), req, res, decodeURIComponent(preview[1]), Number(preview[2]), (preview[3] ?? '/') + url.search);
   } catch (error) {
     answerError(ctx, res, error, requestId, method, url.pathname, previewSafetyHeaders());
+  }
+}
+
+/**
+ * The site's page asks whether the reader's server answers before it shows the preview (a fetch
+ * from the site's origin to this one): the site may read preview answers, no one else. The
+ * site is the same host on another port, or a host the operator allowed by name.
+ */
+function allowSiteToRead(req: IncomingMessage, res: ServerResponse, allowedHosts: readonly string[]): void {
+  const origin = req.headers.origin;
+  if (!origin || !req.headers.host) return;
+  let originHost: string;
+  try {
+    originHost = new URL(origin).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  } catch {
+    return;
+  }
+  if (originHost === hostNameOf(req.headers.host) || allowedHosts.some((host) => host.toLowerCase() === originHost)) {
+    res.setHeader('access-control-allow-origin', origin);
+    res.setHeader('vary', 'Origin');
   }
 }
 

@@ -45,7 +45,8 @@ function builtPages(locale: string): string[] {
 
 /** The cell ids a chapter file holds, in document order (what its page must show). */
 function cellIdsInContent(path: string): string[] {
-  const slug = path.replace(/^\/|\/$/g, '') || 'index';
+  // A parallel view (/zh/parallel/overview/) shows the cells of its chapter.
+  const slug = path.replace(/^\/|\/$/g, '').replace(/^(zh|en)\/parallel\//, '$1/') || 'index';
   const [locale, ...rest] = slug.split('/');
   const file = join(contentDir(ROOT), locale, `${rest.join('/') || 'index'}.mdx`);
   const source = readFileSync(file, 'utf8').replace(/^---\r?\n[\s\S]*?\r?\n---\r?\n/, (m) => m.replace(/[^\n]/g, ''));
