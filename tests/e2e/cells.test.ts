@@ -81,7 +81,7 @@ describe('running cells', () => {
     await expect.poll(() => output(server).textContent(), { timeout: 15_000 }).toContain('请求占领地球');
     expect(await server.getAttribute('data-state')).toBe('running');
     await server.getByRole('button', { name: 'Stop' }).click();
-    await expect.poll(() => server.locator('.wb-exit').textContent(), { timeout: 15_000 }).toMatch(/^stopped( \([^)]*\))? · /);
+    await expect.poll(() => server.locator('.wb-exit').textContent(), { timeout: 15_000 }).toMatch(/^stopped \(Ctrl-C, SIGINT\) · /);
     expect(await server.getAttribute('data-state')).toBe('idle');
     await page.context().close();
   });
@@ -189,7 +189,7 @@ describe('running cells', () => {
     await page.keyboard.press('Control+Enter');
     await expect.poll(() => server.getAttribute('data-state'), { timeout: 15_000 }).toBe('running');
     await page.keyboard.press('Escape');
-    await expect.poll(() => server.locator('.wb-exit').textContent(), { timeout: 15_000 }).toMatch(/^stopped( \([^)]*\))? · /);
+    await expect.poll(() => server.locator('.wb-exit').textContent(), { timeout: 15_000 }).toMatch(/^stopped \(Ctrl-C, SIGINT\) · /);
     // Shift+Enter runs and moves focus on to the next cell.
     const first = cell(page, 'socket-is-a-file');
     await first.locator('.wb-code').focus();
