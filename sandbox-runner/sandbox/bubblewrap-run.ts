@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { constants, openSync } from 'node:fs';
-import { chown, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { constants as os } from 'node:os';
 import type { OutputStream, PreparedRun, RunExit, RunHandle, RunProgram } from './backend.ts';
@@ -16,6 +16,9 @@ import type { Cgroup } from './cgroup.ts';
 import { EndMarkerScanner, launchLine } from './launcher.ts';
 
 const SIGNAL_NAMES = Object.fromEntries(Object.entries(os.signals).map(([name, number]) => [number, name])) as Record<number, NodeJS.Signals>;
+
+/** Processes of a run before its program starts: the run's shell and the env that execs it. */
+const LAUNCH_STEPS = new Set(['sh', 'env']);
 
 /** Stdin the runner holds for a program that does not read it; beyond this, writes are refused. */
 export const MAX_PENDING_STDIN_BYTES = 1024 * 1024;
@@ -193,9 +196,21 @@ class BubblewrapRunHandle implements RunHandle {
     this.streams.stdin.end();
   }
 
+  /**
+   * SIGINT once the program itself is there: a Stop pressed as the run starts would otherwise
+   * reach only the run's shell (which ignores it) and the program would never see its Ctrl-C.
+   */
   async interrupt(): Promise<void> {
-    if (this.settled) return;
-    await this.site.cgroup.signalAll('SIGINT');
+    const deadline = Date.now() + 2_000;
+    while (!this.settled) {
+      const pids = await this.site.cgroup.pids();
+      const names = await Promise.all(pids.map((pid) => readFile(`/proc/${pid}/comm`, 'utf8').then((name) => name.trim(), () => '')));
+      if (names.some((name) => name && !LAUNCH_STEPS.has(name)) || Date.now() > deadline) {
+        await this.site.cgroup.signalAll('SIGINT');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   async kill(): Promise<void> {
