@@ -117,7 +117,9 @@ function cgroupMemoryBytes(): number {
 }
 
 async function main() {
-  const running = await startServer({ port: 0, staticDir: null, config: { stateDir: STATE_DIR, cgroupName: CGROUP, firstSessionUid: 400_000, logLevel: 'silent', spareSessions: 2, limits: { maxRunsTotal: 64, maxSessions: 80 } } });
+  const running = await startServer({ port: 0, staticDir: null, config: { stateDir: STATE_DIR, cgroupName: CGROUP, firstSessionUid: 400_000, logLevel: 'silent', spareSessions: 2, limits: { maxRunsTotal: 64, maxSessions: 80 },
+    // One client here plays many readers: the per-client quotas would refuse it.
+    http: { maxSessionsPerClient: 1_000, maxRunsPerClient: 1_000 } } });
   const base = running.url;
   if (running.runner?.unavailableReason) throw new Error(running.runner.unavailableReason);
   const rows: string[][] = [];
@@ -182,7 +184,11 @@ async function main() {
         const response = await fetch(`${base}/api/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ language: 'python', code: server, session, timeoutMs: 120_000 }), signal: controller.signal });
         const reader = response.body!.getReader();
         let text = '';
-        while (!text.includes('listening')) text += new TextDecoder().decode((await reader.read()).value);
+        while (!text.includes('listening')) {
+          const { done, value } = await reader.read();
+          if (done) throw new Error(`a benchmark server did not start (${response.status}): ${text}`);
+          text += new TextDecoder().decode(value);
+        }
       }
       await sleep(1_000);
       const runnerRss = rssOfTree(process.pid);
