@@ -8,22 +8,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cell, DIST, ensureBuilt, launchBrowser, startSite, type BrowserHandle, type Site } from './support.ts';
+import { cell, DIST, type BrowserHandle, type Site, closeSiteAndBrowser, openStaticSiteAndBrowser } from './support.ts';
 
 let site: Site;
 let browser: BrowserHandle;
 
-beforeAll(async () => {
-  ensureBuilt();
-  site = await startSite({ withoutRunner: true });
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-  expect(browser?.offLoopback ?? []).toEqual([]);
-});
+beforeAll(async () => void ({ site, browser } = await openStaticSiteAndBrowser()));
+afterAll(() => closeSiteAndBrowser(site, browser));
 
 interface Answer {
   status: number;

@@ -3,22 +3,13 @@
  * completely: text, code, expected output, and a clear notice in the page's language.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cell, ensureBuilt, launchBrowser, runnerChecked, startSite, type BrowserHandle, type Site } from './support.ts';
+import { cell, runnerChecked, type BrowserHandle, type Site, closeSiteAndBrowser, openStaticSiteAndBrowser } from './support.ts';
 
 let site: Site;
 let browser: BrowserHandle;
 
-beforeAll(async () => {
-  ensureBuilt();
-  site = await startSite({ withoutRunner: true });
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-  expect(browser?.offLoopback ?? []).toEqual([]);
-});
+beforeAll(async () => void ({ site, browser } = await openStaticSiteAndBrowser()));
+afterAll(() => closeSiteAndBrowser(site, browser));
 
 const pages = [
   { locale: 'zh', path: '/zh/overview/', heading: '概述', notice: /当前无法运行示例/, noscript: /运行示例需要 JavaScript/ },

@@ -14,23 +14,14 @@ import remarkMdx from 'remark-mdx';
 import type { Root } from 'mdast';
 import { collectCells } from '../../src/cells/collect-cells.ts';
 import { contentDir, pagesInOrder, readOutline } from '../../src/site/sidebar.ts';
-import { DIST, ROOT, cell, ensureBuilt, launchBrowser, PHONE, startSite, type BrowserHandle, type Site } from './support.ts';
+import { DIST, ROOT, cell, PHONE, type BrowserHandle, type Site, closeSiteAndBrowser, openStaticSiteAndBrowser } from './support.ts';
 
 let site: Site;
 let browser: BrowserHandle;
 
-beforeAll(async () => {
-  ensureBuilt();
   // The crawl reads links and cells only; without the runner it needs no sandboxes.
-  site = await startSite({ withoutRunner: true });
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-  expect(browser?.offLoopback ?? []).toEqual([]);
-});
+beforeAll(async () => void ({ site, browser } = await openStaticSiteAndBrowser()));
+afterAll(() => closeSiteAndBrowser(site, browser));
 
 /** The chapter pages the build wrote for a locale, as URL paths (`/en/methods/bind/`). */
 function builtPages(locale: string): string[] {

@@ -4,6 +4,7 @@
  * playwright-core. Every request the browser makes must go to 127.0.0.1; others are refused
  * and recorded, and tests assert there were none.
  */
+import { expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -146,4 +147,18 @@ export async function runCell(page: Page, id: string) {
   const root = await showVariant(page, id);
   await root.getByRole('button', { name: /^(Run|运行)$/ }).click();
   return root;
+}
+
+/** The built site without a runner, and a browser: the set-up of suites that only read pages. */
+export async function openStaticSiteAndBrowser(): Promise<{ site: Site; browser: BrowserHandle }> {
+  ensureBuilt();
+  const site = await startSite({ withoutRunner: true });
+  return { site, browser: await launchBrowser() };
+}
+
+/** Closes both, then checks the browser asked nothing of any address but loopback. */
+export async function closeSiteAndBrowser(site: Site | undefined, browser: BrowserHandle | undefined): Promise<void> {
+  await browser?.close();
+  await site?.close();
+  expect(browser?.offLoopback ?? []).toEqual([]);
 }
