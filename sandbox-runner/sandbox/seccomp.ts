@@ -7,13 +7,15 @@
  * could otherwise be stopped and the run hung), kernel keyrings, bpf, io_uring, userfaultfd,
  * perf, every mount and namespace call, module and kexec loading, and more; sockets of any family
  * but those lessons need (see ALLOWED_SOCKET_FAMILIES); and the TIOCSTI ioctl that injects input
- * into a terminal.
+ * into a terminal; signals to the session's helpers (see SIGNAL_SYSCALLS), and choosing another
+ * process as the receiver of SIGIO.
  */
 
 // Classic BPF opcodes.
 const BPF_LD_W_ABS = 0x20;
 const BPF_JEQ_K = 0x15;
 const BPF_JGE_K = 0x35;
+const BPF_JGT_K = 0x25;
 const BPF_RET_K = 0x06;
 
 const SECCOMP_RET_KILL_PROCESS = 0x80000000;
@@ -87,51 +89,117 @@ const EAFNOSUPPORT = 97;
  */
 export const ALLOWED_SOCKET_FAMILIES = [1, 2, 10, 16] as const;
 const TIOCSTI = 0x5412;
-
 type Instruction = [code: number, jt: number, jf: number, k: number];
 
-const ret = (value: number): Instruction => [BPF_RET_K, 0, 0, value];
-const load = (offset: number): Instruction => [BPF_LD_W_ABS, 0, 0, offset];
+/**
+ * Signal syscalls, each with the index of its target-pid argument. A program may not signal pid
+ * 1 (bubblewrap's init) or pid 2 (the session's zygote), nor -1 (everything it may signal) or a
+ * process group (0 or a negative pid: the zygote's group holds every run's shell): those are the
+ * session's helpers, and stopping or killing them would hang or end the session's other runs.
+ * Signals to its own processes (pids above 2) are untouched. pidfd_open is the way around kill().
+ */
+export const SIGNAL_SYSCALLS: Readonly<Record<string, number>> = {
+  kill: 62,
+  rt_sigqueueinfo: 129,
+  tkill: 200,
+  tgkill: 234,
+  rt_tgsigqueueinfo: 297,
+  pidfd_open: 434,
+};
+/** The highest pid that belongs to the session's helpers (bubblewrap's init, the zygote). */
+export const HIGHEST_HELPER_PID = 2;
+
+const SYSCALL_FCNTL = 72;
+/** fcntl(F_SETOWN / F_SETOWN_EX) and ioctl(FIOSETOWN / SIOCSPGRP) pick who gets SIGIO: any pid. */
+const F_SETOWN = 8;
+const F_SETOWN_EX = 15;
+const FIOSETOWN = 0x8901;
+const SIOCSPGRP = 0x8902;
+
+/** An instruction whose jump targets are labels, resolved by assemble(). */
+type Step = { code: number; k: number; jt?: string; jf?: string } | { label: string };
+
+const ret = (value: number): Step => ({ code: BPF_RET_K, k: value });
+const load = (offset: number): Step => ({ code: BPF_LD_W_ABS, k: offset });
+/** Jumps to `then` when the accumulator equals k, otherwise falls through. */
+const ifEqual = (k: number, then: string): Step => ({ code: BPF_JEQ_K, k, jt: then });
+const label = (name: string): Step => ({ label: name });
+
+function assemble(steps: Step[]): Instruction[] {
+  const at = new Map<string, number>();
+  let index = 0;
+  for (const step of steps) {
+    if ('label' in step) at.set(step.label, index);
+    else index++;
+  }
+  const program: Instruction[] = [];
+  for (const step of steps) {
+    if ('label' in step) continue;
+    const offset = (name?: string): number => {
+      if (name === undefined) return 0;
+      const target = at.get(name);
+      if (target === undefined) throw new Error(`seccomp: no label ${name}`);
+      const jump = target - program.length - 1;
+      if (jump < 0 || jump > 255) throw new Error(`seccomp: jump to ${name} out of range`);
+      return jump;
+    };
+    program.push([step.code, offset(step.jt), offset(step.jf), step.k]);
+  }
+  return program;
+}
 
 /** The filter as instructions (exported for tests); see buildSeccompFilter for bytes. */
 export function seccompInstructions(): Instruction[] {
-  const denyErrno = SECCOMP_RET_ERRNO | EPERM;
-  const program: Instruction[] = [
-    load(OFFSET_ARCH),
-    [BPF_JEQ_K, 1, 0, AUDIT_ARCH_X86_64],
-    ret(SECCOMP_RET_KILL_PROCESS),
-    load(OFFSET_NR),
-    [BPF_JGE_K, 0, 1, X32_SYSCALL_BIT],
-    ret(SECCOMP_RET_KILL_PROCESS),
-  ];
-  // Each denied number: if equal, jump to the shared "deny" return placed after the list.
-  const numbers = Object.values(DENIED_SYSCALLS);
-  // After the list: the socket family check (8), the ioctl check (4), allow, then deny.
-  const afterList = 8 + 4 + 1;
-  numbers.forEach((nr, index) => {
-    const remaining = numbers.length - index - 1;
-    program.push([BPF_JEQ_K, remaining + afterList, 0, nr]);
-  });
   const [unix, inet, inet6, netlink] = ALLOWED_SOCKET_FAMILIES;
-  program.push(
-    // socket(family, ...): only the families lessons need; others → EAFNOSUPPORT.
-    [BPF_JEQ_K, 0, 7, SYSCALL_SOCKET],
+  return assemble([
+    load(OFFSET_ARCH),
+    { code: BPF_JEQ_K, k: AUDIT_ARCH_X86_64, jt: 'native', jf: 'kill' },
+    label('native'),
+    load(OFFSET_NR),
+    { code: BPF_JGE_K, k: X32_SYSCALL_BIT, jt: 'kill' },
+    ...Object.values(DENIED_SYSCALLS).map((nr) => ifEqual(nr, 'deny')),
+    ...Object.values(SIGNAL_SYSCALLS).map((nr) => ifEqual(nr, 'signal')),
+    ifEqual(SYSCALL_SOCKET, 'socket'),
+    ifEqual(SYSCALL_IOCTL, 'ioctl'),
+    ifEqual(SYSCALL_FCNTL, 'fcntl'),
+    ret(SECCOMP_RET_ALLOW),
+
+    // A signal's target (argument 0 of each): pids 0..2 and negative ones are the helpers'.
+    label('signal'),
     load(offsetArgLow(0)),
-    [BPF_JEQ_K, 4, 0, unix],
-    [BPF_JEQ_K, 3, 0, inet],
-    [BPF_JEQ_K, 2, 0, inet6],
-    [BPF_JEQ_K, 1, 0, netlink],
+    { code: BPF_JGE_K, k: 0x80000000, jt: 'deny' },
+    { code: BPF_JGT_K, k: HIGHEST_HELPER_PID, jt: 'allow', jf: 'deny' },
+
+    // socket(family, ...): only the families lessons need; others → EAFNOSUPPORT.
+    label('socket'),
+    load(offsetArgLow(0)),
+    ifEqual(unix, 'allow'),
+    ifEqual(inet, 'allow'),
+    ifEqual(inet6, 'allow'),
+    ifEqual(netlink, 'allow'),
     ret(SECCOMP_RET_ERRNO | EAFNOSUPPORT),
-    ret(SECCOMP_RET_ALLOW),
-    // ioctl(fd, TIOCSTI, ...) → EPERM
-    [BPF_JEQ_K, 0, 3, SYSCALL_IOCTL],
+
+    // ioctl(fd, TIOCSTI | FIOSETOWN | SIOCSPGRP, ...) → EPERM
+    label('ioctl'),
     load(offsetArgLow(1)),
-    [BPF_JEQ_K, 0, 1, TIOCSTI],
-    ret(denyErrno),
+    ifEqual(TIOCSTI, 'deny'),
+    ifEqual(FIOSETOWN, 'deny'),
+    ifEqual(SIOCSPGRP, 'deny'),
     ret(SECCOMP_RET_ALLOW),
-    ret(denyErrno),
-  );
-  return program;
+
+    // fcntl(fd, F_SETOWN | F_SETOWN_EX, ...) → EPERM
+    label('fcntl'),
+    load(offsetArgLow(1)),
+    ifEqual(F_SETOWN, 'deny'),
+    ifEqual(F_SETOWN_EX, 'deny'),
+
+    label('allow'),
+    ret(SECCOMP_RET_ALLOW),
+    label('deny'),
+    ret(SECCOMP_RET_ERRNO | EPERM),
+    label('kill'),
+    ret(SECCOMP_RET_KILL_PROCESS),
+  ]);
 }
 
 /** The filter as `struct sock_filter[]` bytes (8 bytes per instruction, little-endian). */

@@ -3,7 +3,8 @@
  * (see launcher.ts). Runs are forked by the zygote inside the session's existing namespaces, so
  * a run costs a fork and an exec instead of a new sandbox (creating and tearing down namespaces
  * and mounts cost as much CPU as the interpreter start-up they wrapped). Restarted on the next
- * run if it dies (a program of the session may kill it, e.g. with kill(-1)).
+ * run if it dies (seccomp keeps the session's programs from signalling it, but it can still be
+ * killed from outside).
  */
 import type { SandboxProcess } from './processes.ts';
 

@@ -167,6 +167,21 @@ function processesInCgroup(name: string): string[] {
   return found;
 }
 
+/** Kills a session's sandbox (its init and zygote) from the host, as a crash would. */
+export function killSessionSandbox(sessionId: string): number {
+  const procs = current().cgroupDirs.map((dir) => `${dir}/${sessionId}/zygote/cgroup.procs`).find((path) => existsSync(path));
+  if (!procs) throw new Error(`session ${sessionId} has no zygote cgroup`);
+  const pids = readFileSync(procs, 'utf8').split('\n').filter(Boolean).map(Number);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error; // gone with the first
+    }
+  }
+  return pids.length;
+}
+
 /** Waits until a session has left nothing: no process, no cgroup, no directory. */
 export async function expectSessionGone(sessionId: string, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { buildBwrapArgs, buildChainCommand, encodeArgs, type SandboxPlan } from '../../../sandbox-runner/sandbox/bwrap-args.ts';
-import { buildSeccompFilter, DENIED_SYSCALLS, seccompInstructions } from '../../../sandbox-runner/sandbox/seccomp.ts';
+import { buildSeccompFilter, DENIED_SYSCALLS, HIGHEST_HELPER_PID, seccompInstructions, SIGNAL_SYSCALLS } from '../../../sandbox-runner/sandbox/seccomp.ts';
 import { variantFor, VARIANTS } from '../../../sandbox-runner/languages.ts';
 
 const plan: SandboxPlan = {
@@ -79,28 +79,61 @@ describe('buildBwrapArgs', () => {
   });
 });
 
+/**
+ * Runs the classic-BPF filter on one syscall, as the kernel would (the subset the builder
+ * emits: absolute word loads, JEQ/JGT/JGE with constants, RET).
+ */
+function evaluate(program: ReturnType<typeof seccompInstructions>, nr: number, args: number[] = [], arch = 0xc000003e): number {
+  const data = Buffer.alloc(64);
+  data.writeUInt32LE(nr >>> 0, 0);
+  data.writeUInt32LE(arch >>> 0, 4);
+  args.forEach((arg, index) => data.writeBigInt64LE(BigInt(arg), 16 + index * 8));
+  let accumulator = 0;
+  for (let pc = 0; pc < program.length; pc++) {
+    const [code, jt, jf, k] = program[pc];
+    if (code === 0x20) accumulator = data.readUInt32LE(k);
+    else if (code === 0x06) return k >>> 0;
+    else {
+      const taken = code === 0x15 ? accumulator === k >>> 0 : code === 0x25 ? accumulator > k >>> 0 : code === 0x35 ? accumulator >= k >>> 0 : null;
+      if (taken === null) throw new Error(`unexpected opcode ${code} at ${pc}`);
+      pc += taken ? jt : jf;
+    }
+  }
+  throw new Error('fell off the end of the filter');
+}
+
 describe('seccomp filter', () => {
   const program = seccompInstructions();
+  const ALLOW = 0x7fff0000;
+  const EPERM = 0x00050001;
   test('is a whole number of 8-byte instructions', () => {
     expect(buildSeccompFilter().length).toBe(program.length * 8);
   });
-  test('every jump lands inside the program', () => {
-    program.forEach(([code, jt, jf], index) => {
-      if ((code & 0x07) === 0x05) {
-        expect(index + 1 + jt).toBeLessThan(program.length);
-        expect(index + 1 + jf).toBeLessThan(program.length);
-      }
-    });
+  test('every denied syscall gets EPERM; ordinary ones are allowed', () => {
+    for (const [name, nr] of Object.entries(DENIED_SYSCALLS)) expect(evaluate(program, nr), name).toBe(EPERM);
+    for (const nr of [0, 1, 2, 3, 41 /* socket, checked below */, 42, 43, 49, 50, 56, 57, 59, 231]) if (nr !== 41) expect(evaluate(program, nr), `syscall ${nr}`).toBe(ALLOW);
   });
-  test('each denied syscall jumps to the EPERM return; the filter ends allow, deny', () => {
-    const deny = program.length - 1;
-    expect(program[deny]).toEqual([0x06, 0, 0, 0x00050001]);
-    expect(program[deny - 1]).toEqual([0x06, 0, 0, 0x7fff0000]);
-    for (const nr of Object.values(DENIED_SYSCALLS)) {
-      const index = program.findIndex(([code, , , k], i) => i > 5 && code === 0x15 && k === nr);
-      expect(index, `syscall ${nr}`).toBeGreaterThan(0);
-      expect(index + 1 + program[index][1]).toBe(deny);
+  test('another architecture or the x32 ABI is killed', () => {
+    expect(evaluate(program, 0, [], 0x40000003)).toBe(0x80000000);
+    expect(evaluate(program, 0x40000000 + 1)).toBe(0x80000000);
+  });
+  test('socket: the lesson families only', () => {
+    for (const family of [1, 2, 10, 16]) expect(evaluate(program, 41, [family, 1, 0])).toBe(ALLOW);
+    for (const family of [17 /* AF_PACKET */, 40 /* vsock */, 38 /* alg */, 31 /* bluetooth */]) expect(evaluate(program, 41, [family, 3, 0])).toBe(0x00050000 | 97);
+  });
+  test('signals: never to pid 1 or 2, -1 or a process group; freely to the program\'s own pids', () => {
+    for (const [name, nr] of Object.entries(SIGNAL_SYSCALLS)) {
+      for (const pid of [-1, -2, -1000, 0, 1, HIGHEST_HELPER_PID]) expect(evaluate(program, nr, [pid, 9]), `${name}(${pid})`).toBe(EPERM);
+      for (const pid of [HIGHEST_HELPER_PID + 1, 40, 4_000_000]) expect(evaluate(program, nr, [pid, 9]), `${name}(${pid})`).toBe(ALLOW);
     }
+  });
+  test('no other process may be made the receiver of SIGIO', () => {
+    expect(evaluate(program, 72, [3, 8, 2])).toBe(EPERM); // fcntl F_SETOWN
+    expect(evaluate(program, 72, [3, 15, 0])).toBe(EPERM); // fcntl F_SETOWN_EX
+    expect(evaluate(program, 72, [3, 4, 2048])).toBe(ALLOW); // fcntl F_SETFL
+    expect(evaluate(program, 16, [3, 0x8901, 0])).toBe(EPERM); // ioctl FIOSETOWN
+    expect(evaluate(program, 16, [3, 0x5412, 0])).toBe(EPERM); // ioctl TIOCSTI
+    expect(evaluate(program, 16, [3, 0x541b, 0])).toBe(ALLOW); // ioctl FIONREAD
   });
   test('covers the syscalls the design names', () => {
     for (const name of ['ptrace', 'process_vm_readv', 'process_vm_writev', 'keyctl', 'bpf', 'io_uring_setup', 'userfaultfd', 'perf_event_open', 'mount', 'setns', 'unshare']) expect(DENIED_SYSCALLS).toHaveProperty(name);
