@@ -19,7 +19,8 @@ let runner: RunningServer;
 let base: string;
 
 beforeAll(async () => {
-  runner = await startTestRunner({ limits: { memoryBytes: MEMORY_BYTES, maxProcesses: MAX_TASKS } });
+  // Wall time for the VM's speed: a Python start there takes seconds, more when the host is busy.
+  runner = await startTestRunner({ limits: { memoryBytes: MEMORY_BYTES, maxProcesses: MAX_TASKS, wallTimeMs: 60_000 } });
   base = runner.url;
 });
 afterAll(async () => {
