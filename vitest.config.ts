@@ -4,7 +4,8 @@
  * - runner: the runner's integration and exploit suites, against real bubblewrap, one file at a time;
  * - content: every published cell through the real runner;
  * - e2e: the built site (dist/) in Chromium with the real runner, one file at a time;
- * - cgroup2: each limit on a cgroup-v2-only kernel; only inside the VM (`npm run test:cgroup2`).
+ * - cgroup2: each limit on a cgroup-v2-only kernel, and the budgets exploit file; only inside the
+ *   VM (`npm run test:cgroup2`).
  */
 import { defineConfig } from 'vitest/config';
 
@@ -57,7 +58,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'cgroup2',
-          include: ['tests/cgroup2/**/*.test.ts'],
+          // The budgets exploit file runs on both: the host's v1 (project runner) and here.
+          include: ['tests/cgroup2/**/*.test.ts', 'tests/runner/exploits/budgets.test.ts'],
           // Inside the VM (software emulation) Node runs 30-40x slower than on the host.
           testTimeout: 180_000,
           hookTimeout: 600_000,
