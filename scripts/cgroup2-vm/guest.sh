@@ -11,10 +11,11 @@ exec </dev/null >"$job/guest.log" 2>&1
 
 checkout=$(cat "$job/checkout")
 # A clean, predictable environment: CI=true so test runners print plain output on the console
-# tty; the checkout's Node 24 first on PATH (the host's system node is older).
+# tty; SOCKET_WORKBOOK_VM=1 so tests that also run on the host know they are in software
+# emulation; the checkout's Node 24 first on PATH (the host's system node is older).
 env -i \
   PATH="$checkout/node_modules/.bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
-  HOME=/root LANG=C.UTF-8 TERM=dumb CI=true \
+  HOME=/root LANG=C.UTF-8 TERM=dumb CI=true SOCKET_WORKBOOK_VM=1 \
   /bin/bash -c 'cd "$1" && exec /bin/bash "$2"' job "$checkout" "$job/command.sh" >"$job/output" 2>&1
 code=$?
 echo "$code" >"$job/exit-code.tmp" && mv "$job/exit-code.tmp" "$job/exit-code"
