@@ -208,6 +208,40 @@ print('sent')
   });
 });
 
+describe('the capture is out of the reader\'s reach', () => {
+  test('a program cannot find, signal, trace or open raw sockets to it, and capture goes on', async () => {
+    const session = await createSession(base);
+    const code = `import ctypes, os, signal, socket
+me = os.getpid()
+seen = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())
+names = [open(f'/proc/{p}/cmdline', 'rb').read() for p in seen if os.path.exists(f'/proc/{p}/cmdline')]
+print('helper visible:', any(b'capture-helper' in n or b'python3\\0-S' in n for n in names))
+libc = ctypes.CDLL(None, use_errno=True)
+traced = [p for p in seen if p != me and libc.ptrace(16, p, 0, 0) == 0]  # PTRACE_ATTACH
+print('traced:', traced)
+try:
+    socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+    print('raw socket: yes')
+except OSError:
+    print('raw socket: refused')
+print(socket.socket().connect_ex(('127.0.0.1', 5)), flush=True)
+for p in seen:  # everything it can see, its own sandbox's init included (which ends the run)
+    if p != me:
+        try: os.kill(p, signal.SIGKILL)
+        except OSError: pass
+`;
+    const result = await run(base, { language: 'python', session, code });
+    expect(result.stdout).toBe('helper visible: False\ntraced: []\nraw socket: refused\n111\n');
+    // the capture still runs, for this session and for a new one
+    await waitForWire(session, (packets) => packets.some((p) => p.dst === '127.0.0.1:5'));
+    const other = await createSession(base);
+    await run(base, { language: 'python', session: other, code: "import socket\nsocket.socket().connect_ex(('127.0.0.1', 6))" });
+    await waitForWire(other, (packets) => packets.some((p) => p.flags.includes('RST')));
+    await api(base, 'DELETE', `/api/sessions/${session}`);
+    await api(base, 'DELETE', `/api/sessions/${other}`);
+  });
+});
+
 describe('follow', () => {
   test('streams the packets after since, then each as it happens, and ends when the session ends', async () => {
     const session = await createSession(base);
