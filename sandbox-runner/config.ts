@@ -143,6 +143,7 @@ const ENVIRONMENT: Record<string, (config: Record<string, any>, value: string) =
   RUNNER_PYTHON: (c, v) => (c.pythonPath = v),
   RUNNER_NODE: (c, v) => (c.nodePath = v),
   RUNNER_NAME: (c, v) => (c.runnerName = v),
+  RUNNER_WIRE_PACKETS: (c, v) => ((c.limits ??= {}).wirePacketsPerSession = Number(v)),
   RUNNER_WIRE: (c, v) => (c.wire = v === 'on' || v === '1' ? true : v === 'off' || v === '0' ? false : v),
   LOG_LEVEL: (c, v) => (c.logLevel = v),
   // HTTP layer
