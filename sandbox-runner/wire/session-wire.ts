@@ -181,8 +181,12 @@ export class CapturedSessionWire implements SessionWire {
           const key = flowKey(packet.proto, packet.src, packet.dst);
           let run = this.cachedOwner(packet, at);
           if (run === undefined) {
-            run = ownerOf(packet.proto, packet.src, packet.dst, sockets, owners) ?? this.byElimination(packet, at, ownerOf(packet.proto, packet.dst, packet.src, sockets, owners));
+            const otherEnd = ownerOf(packet.proto, packet.dst, packet.src, sockets, owners);
+            run = ownerOf(packet.proto, packet.src, packet.dst, sockets, owners) ?? this.byElimination(packet, at, otherEnd);
             this.remember(key, run, at);
+            // The answers of the other end need no scan of their own.
+            const reverse = flowKey(packet.proto, packet.dst, packet.src);
+            if (otherEnd !== undefined && !this.flows.has(reverse)) this.remember(reverse, otherEnd, at);
           }
           this.keep(packet, at, run);
         }
