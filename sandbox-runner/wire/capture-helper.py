@@ -5,13 +5,16 @@ Commands on stdin, one per line:
   open <key> <netns path>   capture the loopback of that network namespace as session <key>
   close <key>               stop capturing it
 Records on stdout, each `>IBI` (body length, kind, key) then the body:
-  kind 1 packet: `>dI` (capture time, epoch seconds; length on the wire) + the first bytes
+  kind 1 packet: `>dI` (capture time, epoch seconds; length as captured) + the first bytes
   kind 2 drops:  `>I` packets the kernel dropped for this key since the last report
   kind 3 error:  a UTF-8 message (the open failed)
 Each packet on `lo` passes twice (out, then in): a kernel filter keeps the outgoing copy only and
-trims it to SNAP bytes, so a flood of large segments costs the runner headers, not payloads.
+trims it to SNAP bytes, so a flood of large segments costs the runner headers, not payloads. A
+session that sends more than RATE packets in a second is not read for the rest of that second:
+the kernel drops the rest (counted, reported as drops), so one flood cannot take the helper's CPU
+from the other sessions.
 """
-import ctypes, os, selectors, socket, struct, sys, time
+import ctypes, os, resource, selectors, socket, struct, sys, time
 
 CLONE_NEWNET = 0x40000000
 ETH_P_ALL = 0x0003
@@ -22,6 +25,7 @@ SO_ATTACH_FILTER = 26
 SO_RCVBUFFORCE = 33
 SNAP = 256  # Ethernet 14 + IP up to 60 + TCP up to 60 + 64 payload bytes, rounded up
 KIND_PACKET, KIND_DROPS, KIND_ERROR = 1, 2, 3
+RATE = 2000  # packets read per session per second, at most (the ring keeps 2000)
 
 libc = ctypes.CDLL(None, use_errno=True)
 # ld pkttype; jeq OUTGOING ? ret SNAP : ret 0 (classic BPF, SKF_AD_OFF + SKF_AD_PKTTYPE = -4096 + 4)
@@ -33,6 +37,8 @@ own_netns = os.open('/proc/self/ns/net', os.O_RDONLY)
 out = sys.stdout.buffer
 selector = selectors.DefaultSelector()
 sockets = {}  # key -> socket
+read_this_second = {}  # key -> packets read since the last tick
+paused = set()  # keys over RATE this second (not polled until the next tick)
 buffer = bytearray(SNAP)
 view = memoryview(buffer)
 
@@ -73,9 +79,13 @@ def open_capture(key, path):
 
 def close_capture(key):
     sock = sockets.pop(key, None)
+    read_this_second.pop(key, None)
     if sock is not None:
         report_drops(key, sock)
-        selector.unregister(sock)
+        if key in paused:
+            paused.discard(key)
+        else:
+            selector.unregister(sock)
         sock.close()
 
 
@@ -108,9 +118,26 @@ def read_packets(key, sock):
         if address[2] != PACKET_OUTGOING:
             continue
         record(KIND_PACKET, key, struct.pack('>dI', time.time(), size) + bytes(view[:min(size, SNAP)]))
+        read_this_second[key] = read_this_second.get(key, 0) + 1
+        if read_this_second[key] >= RATE:
+            selector.unregister(sock)
+            paused.add(key)
+            return
+
+
+def tick():
+    for key in paused:
+        selector.register(sockets[key], selectors.EVENT_READ, key)
+    paused.clear()
+    read_this_second.clear()
+    for key, sock in sockets.items():
+        report_drops(key, sock)
 
 
 def main():
+    # One socket per session: a runner may hold a thousand sessions.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     os.set_blocking(0, False)
     selector.register(0, selectors.EVENT_READ, None)
     pending = b''
@@ -129,8 +156,7 @@ def main():
                 read_packets(event.data, event.fileobj)
         if time.monotonic() - last_stats >= 1.0:
             last_stats = time.monotonic()
-            for key, sock in sockets.items():
-                report_drops(key, sock)
+            tick()
         out.flush()
 
 

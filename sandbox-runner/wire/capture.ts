@@ -2,7 +2,7 @@
  * The runner's side of the packet capture: one helper process for every session (see
  * capture-helper.py), told which network namespaces to watch, whose framed records are routed
  * to each session's listener. If the helper dies it is started again and every open capture
- * re-opened (the packets in between count as dropped).
+ * re-opened (the packets in between are lost, and cannot be counted).
  */
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ import { spawnCaptureHelper } from '../sandbox/processes.ts';
 
 /** What the helper reports for one session. */
 export interface CaptureListener {
-  /** A packet: capture time (epoch ms), its length on the wire, its first bytes. */
+  /** A packet: capture time (epoch ms), its length as captured (at most 256), its first bytes. */
   packet(at: number, wireLength: number, frame: Buffer): void;
   /** Packets the kernel dropped before the helper read them (the socket buffer was full). */
   dropped(count: number): void;
