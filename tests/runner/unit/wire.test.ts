@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ConfigError, loadConfig } from '../../../sandbox-runner/config.ts';
 import { createRunnerHandler, type RunnerHandler } from '../../../sandbox-runner/handler.ts';
 import type { WireBody, WirePacket } from '../../../sandbox-runner/protocol.ts';
 import { FakeBackend } from '../../../sandbox-runner/sandbox/fake-backend.ts';
@@ -119,6 +120,15 @@ describe('PacketRing', () => {
     expect(ring.dropped).toBe(4);
     expect(ring.last).toBe(7);
     expect(() => new PacketRing(0)).toThrow(/positive capacity/);
+  });
+});
+
+describe('configuration', () => {
+  test('RUNNER_WIRE=off turns capture off; RUNNER_WIRE_PACKETS sizes the ring; anything else is refused by name', () => {
+    expect(loadConfig({}, {}).wire).toBe(true);
+    expect(loadConfig({}, { RUNNER_WIRE: 'off', RUNNER_WIRE_PACKETS: '100' })).toMatchObject({ wire: false, limits: { wirePacketsPerSession: 100 } });
+    expect(() => loadConfig({}, { RUNNER_WIRE: 'maybe' })).toThrow(ConfigError);
+    expect(() => loadConfig({}, { RUNNER_WIRE_PACKETS: '3' })).toThrow(/wirePacketsPerSession/);
   });
 });
 
