@@ -10,9 +10,10 @@ Records on stdout, each `>IBI` (body length, kind, key) then the body:
   kind 3 error:  a UTF-8 message (the open failed)
 Each packet on `lo` passes twice (out, then in): a kernel filter keeps the outgoing copy only and
 trims it to SNAP bytes, so a flood of large segments costs the runner headers, not payloads. A
-session that sends more than RATE packets in a second is not read for the rest of that second:
-the kernel drops the rest (counted, reported as drops), so one flood cannot take the helper's CPU
-from the other sessions.
+session's socket is read for at most RATE packets a second, in eighths (a burst beyond RATE / 8
+waits for the next eighth while the kernel drops what does not fit, counted and reported as
+drops): one flood cannot take the helper's CPU from the other sessions, nor much of it from the
+transfer itself.
 """
 import ctypes, os, resource, selectors, socket, struct, sys, time
 
@@ -26,6 +27,7 @@ SO_RCVBUFFORCE = 33
 SNAP = 256  # Ethernet 14 + IP up to 60 + TCP up to 60 + 64 payload bytes, rounded up
 KIND_PACKET, KIND_DROPS, KIND_ERROR = 1, 2, 3
 RATE = 2000  # packets read per session per second, at most (the ring keeps 2000)
+SLICES = 8  # the budget is given out per 1/SLICES of a second
 
 libc = ctypes.CDLL(None, use_errno=True)
 # ld pkttype; jeq OUTGOING ? ret SNAP : ret 0 (classic BPF, SKF_AD_OFF + SKF_AD_PKTTYPE = -4096 + 4)
@@ -37,8 +39,8 @@ own_netns = os.open('/proc/self/ns/net', os.O_RDONLY)
 out = sys.stdout.buffer
 selector = selectors.DefaultSelector()
 sockets = {}  # key -> socket
-read_this_second = {}  # key -> packets read since the last tick
-paused = set()  # keys over RATE this second (not polled until the next tick)
+read_this_slice = {}  # key -> packets read since the last slice began
+paused = set()  # keys over budget in this slice (not polled until the next)
 buffer = bytearray(SNAP)
 view = memoryview(buffer)
 
@@ -79,7 +81,7 @@ def open_capture(key, path):
 
 def close_capture(key):
     sock = sockets.pop(key, None)
-    read_this_second.pop(key, None)
+    read_this_slice.pop(key, None)
     if sock is not None:
         report_drops(key, sock)
         if key in paused:
@@ -118,18 +120,21 @@ def read_packets(key, sock):
         if address[2] != PACKET_OUTGOING:
             continue
         record(KIND_PACKET, key, struct.pack('>dI', time.time(), size) + bytes(view[:min(size, SNAP)]))
-        read_this_second[key] = read_this_second.get(key, 0) + 1
-        if read_this_second[key] >= RATE:
+        read_this_slice[key] = read_this_slice.get(key, 0) + 1
+        if read_this_slice[key] >= RATE // SLICES:
             selector.unregister(sock)
             paused.add(key)
             return
 
 
-def tick():
+def next_slice():
     for key in paused:
         selector.register(sockets[key], selectors.EVENT_READ, key)
     paused.clear()
-    read_this_second.clear()
+    read_this_slice.clear()
+
+
+def report_all_drops():
     for key, sock in sockets.items():
         report_drops(key, sock)
 
@@ -141,9 +146,9 @@ def main():
     os.set_blocking(0, False)
     selector.register(0, selectors.EVENT_READ, None)
     pending = b''
-    last_stats = time.monotonic()
+    last_slice = last_stats = time.monotonic()
     while True:
-        for event, _ in selector.select(timeout=1.0):
+        for event, _ in selector.select(timeout=1.0 / SLICES):
             if event.data is None:
                 data = os.read(0, 65536)
                 if not data:
@@ -154,9 +159,13 @@ def main():
                     command(line.decode())
             else:
                 read_packets(event.data, event.fileobj)
-        if time.monotonic() - last_stats >= 1.0:
-            last_stats = time.monotonic()
-            tick()
+        now = time.monotonic()
+        if now - last_slice >= 1.0 / SLICES:
+            last_slice = now
+            next_slice()
+        if now - last_stats >= 1.0:
+            last_stats = now
+            report_all_drops()
         out.flush()
 
 

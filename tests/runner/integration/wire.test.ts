@@ -180,7 +180,7 @@ print('sent')
     expect(body.packets.length).toBe(RING);
     expect(body.dropped).toBeGreaterThan(0);
     expect(body.next).toBe(body.packets.at(-1)!.seq);
-    expect(body.next).toBeGreaterThan(2 * RING);
+    expect(body.next).toBeGreaterThan(RING); // the ring was overwritten, beyond what the kernel dropped
     expect(body.packets.every((packet) => packet.run === result.runId)).toBe(true);
     expect((await api(base, 'GET', '/api/health')).status).toBe(200);
     await api(base, 'DELETE', `/api/sessions/${session}`);
