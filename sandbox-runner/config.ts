@@ -53,6 +53,8 @@ export const limitsSchema = z.object({
   maxRunsTotal: z.number().int().positive().default(2_000),
   /** Live sessions at once (each holds a uid, a network namespace and a tmpfs); beyond: 429. */
   maxSessions: z.number().int().positive().default(500),
+  /** Packets kept per session for the wire view; older ones are overwritten (and counted as dropped). */
+  wirePacketsPerSession: z.number().int().min(16).default(2_000),
 });
 export type Limits = z.infer<typeof limitsSchema>;
 
@@ -115,6 +117,8 @@ export const runnerConfigSchema = z.object({
    * router can send each request to the runner that holds it without reading bodies.
    */
   runnerName: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'a runner name is 1-32 lowercase letters, digits and dashes, starting with a letter or digit').default('local'),
+  /** Capture each session's loopback packets for the wire view (`RUNNER_WIRE=off` turns it off). */
+  wire: z.boolean().default(true),
   /** Log level (pino). */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -139,6 +143,8 @@ const ENVIRONMENT: Record<string, (config: Record<string, any>, value: string) =
   RUNNER_PYTHON: (c, v) => (c.pythonPath = v),
   RUNNER_NODE: (c, v) => (c.nodePath = v),
   RUNNER_NAME: (c, v) => (c.runnerName = v),
+  RUNNER_WIRE_PACKETS: (c, v) => ((c.limits ??= {}).wirePacketsPerSession = Number(v)),
+  RUNNER_WIRE: (c, v) => (c.wire = v === 'on' || v === '1' ? true : v === 'off' || v === '0' ? false : v),
   LOG_LEVEL: (c, v) => (c.logLevel = v),
   // HTTP layer
   RUNNER_PREVIEW_ORIGIN: (c, v) => ((c.http ??= {}).previewOrigin = v),

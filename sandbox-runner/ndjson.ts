@@ -4,14 +4,19 @@
  */
 import type { RunEvent } from './protocol.ts';
 
-export async function* runEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<RunEvent> {
+export function runEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<RunEvent> {
+  return ndjsonValues<RunEvent>(body);
+}
+
+/** Any NDJSON stream's values (a run's events, a session's wire packets). */
+export async function* ndjsonValues<T>(body: ReadableStream<Uint8Array>): AsyncGenerator<T> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let buffer = '';
-  const parse = (line: string): RunEvent | undefined => {
+  const parse = (line: string): T | undefined => {
     if (!line.trim()) return undefined;
     try {
-      return JSON.parse(line) as RunEvent;
+      return JSON.parse(line) as T;
     } catch {
       return undefined;
     }

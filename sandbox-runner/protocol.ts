@@ -70,3 +70,57 @@ export interface HealthBody {
   /** Where previews are served (their own origin, e.g. `http://127.0.0.1:4322`); null: no previews. */
   previewOrigin: string | null;
 }
+
+/** One packet on a session's loopback, as `GET /api/sessions/:id/wire` reports it. */
+export interface WirePacket {
+  /** 1, 2, 3, ... per session. */
+  seq: number;
+  /** Milliseconds since the session was created for its reader. */
+  t: number;
+  proto: 'tcp' | 'udp' | 'icmp';
+  /** `127.0.0.1:40000`, `[::1]:9999`; no port for ICMP. */
+  src: string;
+  dst: string;
+  /** TCP flags (`SYN`, `ACK`, `PSH`, `FIN`, `RST`, `URG`, `ECE`, `CWR`); empty otherwise. */
+  flags: string[];
+  tcpSeq: number | null;
+  tcpAck: number | null;
+  window: number | null;
+  /** Payload bytes on the wire. */
+  len: number;
+  /** The first (up to 64) payload bytes, base64. */
+  data: string;
+  /** The run whose process owned the sending socket, or null when that cannot be known. */
+  run: string | null;
+  /** ICMP only: what the message says (`destination unreachable (port)`, `echo request`). */
+  icmp?: string;
+}
+
+/** Body of `GET /api/sessions/:id/wire`. */
+export interface WireBody {
+  packets: WirePacket[];
+  /** Pass as `since` next time. */
+  next: number;
+  /** This session's packets lost so far (overwritten in the ring or missed by the capture). */
+  dropped: number;
+}
+
+/** One socket of a session, as `GET /api/sessions/:id/sockets` reports it. */
+export interface SocketEntry {
+  proto: 'tcp' | 'udp';
+  /** `LISTEN`, `ESTABLISHED`, `TIME_WAIT`, ...; `UNCONN` for an unconnected UDP socket. */
+  state: string;
+  local: string;
+  /** `*:*` when there is none. */
+  peer: string;
+  /** Bytes waiting to be read (for LISTEN: connections waiting in the accept queue). */
+  recvQ: number;
+  /** Bytes not yet acknowledged (for LISTEN: the backlog). */
+  sendQ: number;
+  run: string | null;
+}
+
+/** Body of `GET /api/sessions/:id/sockets`. */
+export interface SocketsBody {
+  sockets: SocketEntry[];
+}

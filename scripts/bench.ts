@@ -47,9 +47,9 @@ function bareRun(language: keyof typeof PROGRAMS): Promise<{ totalMs: number; fi
   });
 }
 
-async function apiRun(base: string, language: keyof typeof PROGRAMS, session?: string): Promise<{ totalMs: number; firstByteMs: number }> {
+async function apiRun(base: string, language: keyof typeof PROGRAMS, session?: string, code: string = PROGRAMS[language].code): Promise<{ totalMs: number; firstByteMs: number; stdout: string }> {
   const started = performance.now();
-  const response = await fetch(`${base}/api/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ language, code: PROGRAMS[language].code, session }) });
+  const response = await fetch(`${base}/api/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ language, code, session, timeoutMs: 60_000 }) });
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   let text = '';
@@ -64,7 +64,8 @@ async function apiRun(base: string, language: keyof typeof PROGRAMS, session?: s
   const events = text.trim().split('\n').map((line) => JSON.parse(line) as RunEvent);
   const exit = events.at(-1);
   if (exit?.type !== 'exit' || exit.code !== 0) throw new Error(`bench run failed: ${text}`);
-  return { totalMs, firstByteMs };
+  const stdout = events.flatMap((event) => (event.type === 'stdout' ? [event.data] : [])).join('');
+  return { totalMs, firstByteMs, stdout };
 }
 
 async function createSession(base: string): Promise<string> {
@@ -116,10 +117,58 @@ function cgroupMemoryBytes(): number {
   return total;
 }
 
-async function main() {
-  const running = await startServer({ port: 0, staticDir: null, config: { stateDir: STATE_DIR, cgroupName: CGROUP, firstSessionUid: 400_000, logLevel: 'silent', spareSessions: 2, limits: { maxRunsTotal: 64, maxSessions: 80 },
+/** A socket run: a connection on the loopback, a message each way, both closed. */
+const SOCKET_RUN = `import socket
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()
+c = socket.create_connection(s.getsockname()); a, _ = s.accept()
+c.sendall(b'ping' * 25); a.recv(100); a.sendall(b'pong'); c.recv(4)
+c.close(); a.close(); print(1)`;
+/** Loopback TCP throughput inside one program: 256 MiB from a thread to the main thread, MB/s printed. */
+const THROUGHPUT_RUN = `import socket, threading, time
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()
+c = socket.create_connection(s.getsockname()); a, _ = s.accept()
+chunk, total = b'x' * (1 << 20), 256 << 20
+def send():
+    for _ in range(total >> 20): c.sendall(chunk)
+    c.close()
+start = time.perf_counter(); t = threading.Thread(target=send); t.start()
+buf, got = bytearray(1 << 20), 0
+while n := a.recv_into(buf): got += n
+t.join(); print(round(got / (time.perf_counter() - start) / 1e6))`;
+
+function startBenchRunner(wire: boolean) {
+  return startServer({ port: 0, staticDir: null, config: { stateDir: STATE_DIR, cgroupName: CGROUP, firstSessionUid: 400_000, logLevel: 'silent', spareSessions: 2, wire, limits: { maxRunsTotal: 64, maxSessions: 80 },
     // One client here plays many readers: the per-client quotas would refuse it.
     http: { maxSessionsPerClient: 1_000, maxRunsPerClient: 1_000 } } });
+}
+
+/** The same socket programs on a runner with packet capture and one without, interleaved. */
+async function captureOnOff(on: string, off: string, row: (...cells: string[]) => void): Promise<void> {
+  const sessions = { on: await createSession(on), off: await createSession(off) };
+  const latency = { on: [] as number[], off: [] as number[] };
+  const rate = { on: [] as number[], off: [] as number[] };
+  for (let i = 0; i < 3; i++) for (const side of ['on', 'off'] as const) await apiRun(side === 'on' ? on : off, 'python', sessions[side], SOCKET_RUN);
+  for (let i = 0; i < ITERATIONS; i++) {
+    for (const side of (i % 2 ? ['on', 'off'] : ['off', 'on']) as Array<'on' | 'off'>) {
+      latency[side].push((await apiRun(side === 'on' ? on : off, 'python', sessions[side], SOCKET_RUN)).totalMs);
+      await sleep(PAUSE_MS);
+    }
+  }
+  for (let i = 0; i < 5; i++) {
+    for (const side of (i % 2 ? ['on', 'off'] : ['off', 'on']) as Array<'on' | 'off'>) {
+      rate[side].push(Number((await apiRun(side === 'on' ? on : off, 'python', sessions[side], THROUGHPUT_RUN)).stdout));
+    }
+  }
+  const wire = (await (await fetch(`${on}/api/sessions/${sessions.on}/wire?since=999999999`)).json()) as { next: number; dropped: number };
+  const latencyRatio = median(latency.on) / median(latency.off);
+  row(`python socket run (connect, a message each way, close), capture on vs off (median of ${ITERATIONS})`, `${fmt(median(latency.on))} ms`, `${fmt(median(latency.off))} ms`, `${fmt(latencyRatio, 2)}× (on / off)`, '≤ 1.1×', latencyRatio <= 1.1 ? 'met' : 'missed');
+  const rateRatio = median(rate.on) / median(rate.off);
+  row('loopback TCP throughput in a run (256 MiB), capture on vs off (median of 5)', `${fmt(median(rate.on), 0)} MB/s`, `${fmt(median(rate.off), 0)} MB/s`, `${fmt(rateRatio, 2)}× (on / off); the capture saw ${wire.next} packets, ${wire.dropped} not kept (ring) or missed`, '≥ 0.9×', rateRatio >= 0.9 ? 'met' : 'missed');
+  await Promise.all([fetch(`${on}/api/sessions/${sessions.on}`, { method: 'DELETE' }), fetch(`${off}/api/sessions/${sessions.off}`, { method: 'DELETE' })]);
+}
+
+async function main() {
+  const running = await startBenchRunner(true);
   const base = running.url;
   if (running.runner?.unavailableReason) throw new Error(running.runner.unavailableReason);
   const rows: string[][] = [];
@@ -197,6 +246,15 @@ async function main() {
       const total = runnerRss + spawnerRss + sandboxes;
       row('memory, 50 idle sessions each with a listening server', `${fmt(total / 2 ** 20, 0)} MiB`, '', `runner RSS ${fmt(runnerRss / 2 ** 20, 0)} MiB (+${fmt((runnerRss - before) / 2 ** 20, 0)} for the sessions; includes this benchmark's client), spawner ${fmt(spawnerRss / 2 ** 20, 0)} MiB, sandboxes (cgroups: processes + tmpfs) ${fmt(sandboxes / 2 ** 20, 0)} MiB`, '< 1024 MiB', total < 2 ** 30 ? 'met' : 'missed');
       for (const controller of controllers) controller.abort();
+    }
+    // 5. Packet capture (the wire view) on vs off: a second runner without it (RUNNER_WIRE=off).
+    {
+      const withoutCapture = await startBenchRunner(false);
+      try {
+        await captureOnOff(base, withoutCapture.url, row);
+      } finally {
+        await withoutCapture.close();
+      }
     }
   } finally {
     await running.close();

@@ -14,6 +14,7 @@ import { checkHost, hostNameOf, checkJsonBody, checkWriteOrigin } from './reques
 import { clientAddressOf } from './client-address.ts';
 import type { ClientQuotas } from './client-quotas.ts';
 import { PREVIEW_PATH, previewSafetyHeaders, type PreviewRelay } from './preview.ts';
+import { routeWire, WIRE_PATH } from './wire-routes.ts';
 
 /** Bodies larger than this are refused before parsing (code + stdin + JSON escaping). */
 export function maxBodyBytes(config: RunnerConfig): number {
@@ -163,6 +164,7 @@ async function route(ctx: ApiContext, req: IncomingMessage, res: ServerResponse,
     const session = await ctx.quotas.createSession(clientAddressOf(req, ctx.config.http.trustProxy), sessions, () => sessions.createSession());
     return sendJson(res, 201, { id: session.id });
   }
+  if (WIRE_PATH.test(path)) return routeWire(manager(ctx), req, res, method, path, search, sendJson);
   let match = /^\/api\/sessions\/([^/]+)$/.exec(path);
   if (match) {
     allow(method, path, ['DELETE']);

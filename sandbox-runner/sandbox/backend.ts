@@ -6,6 +6,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { LanguageVariant } from '../languages.ts';
+import type { SocketEntry, WirePacket } from '../protocol.ts';
 
 export interface BackendDescription {
   /** `bubblewrap` (the real sandbox) or `fake`. */
@@ -71,8 +72,29 @@ export interface SessionEnvironment {
   prepareRun(): Promise<PreparedRun>;
   /** A byte stream to 127.0.0.1:port (or [::1]:port) inside the session's own network. */
   openPreviewConnection(port: number): Duplex;
+  /** The packets on the session's loopback and its sockets (see wire/); null when capture is off. */
+  readonly wire: SessionWire | null;
   /** Kills everything of the session and removes it; idempotent. */
   dispose(): Promise<void>;
+}
+
+/** A captured packet as kept: `at` is its capture time (epoch ms); the API turns it into `t`. */
+export type CapturedPacket = Omit<WirePacket, 't'> & { at: number };
+
+export interface WireFollower {
+  packet(packet: CapturedPacket): void;
+  /** The session ended: no more packets will come. */
+  end(): void;
+}
+
+/** A session's wire, as the HTTP layer reads it. */
+export interface SessionWire {
+  /** Kept packets with seq greater than `since`, oldest first; `next` to pass as `since` next time. */
+  packets(since?: number): { packets: CapturedPacket[]; next: number; dropped: number };
+  /** Those after `since`, then each new one, until the session ends; returns the unsubscribe. Throws when the session has too many followers. */
+  follow(since: number, follower: WireFollower): () => void;
+  /** The session's TCP and UDP sockets now. */
+  sockets(): Promise<SocketEntry[]>;
 }
 
 export interface SandboxBackend {

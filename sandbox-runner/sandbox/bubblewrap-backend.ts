@@ -21,6 +21,8 @@ import { LAUNCHER_SHELL, zygoteScript } from './launcher.ts';
 import { SessionSandbox } from './session-sandbox.ts';
 import { sandboxReachableCopy } from './host-binaries.ts';
 import { claimUidBlock, ownInstances, removeInstance, sweepDeadInstances, UID_BLOCK, type InstanceLayout } from './instances.ts';
+import { PacketCapture, type CaptureHandle } from '../wire/capture.ts';
+import { CapturedSessionWire } from '../wire/session-wire.ts';
 import { createNetworkNamespace, mountTmpfs, runHelperCommand, spawnPreviewBridge, spawnSandbox, unmount } from './processes.ts';
 
 export type { InstanceLayout } from './instances.ts';
@@ -68,6 +70,8 @@ class BubblewrapSession implements SessionEnvironment {
   private readonly readyRunDirs: number[] = [];
   private nextSeq = 1;
   private makingRunDirs: Promise<void> | null = null;
+  readonly wire: CapturedSessionWire | null = null;
+  private readonly capture: CaptureHandle | null = null;
 
   constructor(backend: BubblewrapBackend, options: { id: string; uid: number; netnsFd: number; dir: string; cellsDir: string; cgroup: Cgroup }) {
     this.backend = backend;
@@ -80,6 +84,18 @@ class BubblewrapSession implements SessionEnvironment {
     this.zygoteCgroup = options.cgroup.child('zygote');
     this.relayCgroup = options.cgroup.child('relays');
     this.sandbox = new SessionSandbox(() => backend.spawnSessionSandbox(this));
+    if (backend.capture) {
+      const wire = new CapturedSessionWire(
+        { netnsPid: async () => (await this.zygoteCgroup.pids())[0] ?? null },
+        { capacity: backend.config.limits.wirePacketsPerSession, maxFollowers: 8 },
+      );
+      this.wire = wire;
+      this.capture = backend.capture.watch(this.netnsPath, {
+        packet: (at, _length, frame) => wire.ingest(at, frame),
+        dropped: (count) => wire.missed(count),
+        failed: () => {},
+      });
+    }
   }
 
   get ended(): boolean {
@@ -139,13 +155,19 @@ class BubblewrapSession implements SessionEnvironment {
     };
     let started: Awaited<ReturnType<SessionSandbox['startRun']>>;
     const oomKillsBefore = await slot.cgroup.oomKills();
-    const prepared = new BubblewrapPreparedRun(newId('r', this.backend.config.runnerName), {
+    const runId = newId('r', this.backend.config.runnerName);
+    const { wire } = this;
+    const prepared = new BubblewrapPreparedRun(runId, {
       runDir,
       gid: this.uid,
       cgroup: slot.cgroup,
       sandboxExited: this.sandbox.running().then((sandbox) => sandbox.exited),
       sandboxHasExited: () => started?.sandbox.hasExited() ?? false,
       release,
+      onLaunched: wire ? (handle) => {
+        wire.runStarted(runId, () => slot.cgroup.pids());
+        void handle.exited.then(() => wire.runEnded(runId), () => wire.runEnded(runId));
+      } : undefined,
     }, oomKillsBefore);
     // The run's shell starts now and waits for its program; it joins the run's cgroup before it
     // can start anything, so everything it starts is counted and killed with the run.
@@ -173,6 +195,8 @@ class BubblewrapSession implements SessionEnvironment {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    this.wire?.end();
+    this.capture?.close();
     this.sandbox.close();
     await this.cgroup.killAll();
     await this.cgroup.remove().catch(() => {});
@@ -213,12 +237,15 @@ export class BubblewrapBackend implements SandboxBackend {
   private readonly uidBlock: { firstUid: number; release(): void };
   /** The Node.js binary as the sandbox binds it (a reachable copy when the checkout is private). */
   private readonly nodePath: string;
+  /** The one packet capture of this runner (null with RUNNER_WIRE=off). */
+  readonly capture: PacketCapture | null;
 
   private constructor(config: RunnerConfig, cgroups: CgroupHierarchy, uidBlock: { firstUid: number; release(): void }) {
     this.config = config;
     this.uidBlock = uidBlock;
     this.description = { name: 'bubblewrap', cgroup: cgroups.version };
     this.nodePath = sandboxReachableCopy(config.nodePath);
+    this.capture = config.wire ? new PacketCapture({ pythonPath: config.pythonPath, onProblem: (message) => process.emitWarning(message) }) : null;
     const instance = `i${process.pid}-${randomBytes(3).toString('hex')}`;
     ownInstances.add(instance);
     const { firstUid } = uidBlock;
@@ -279,6 +306,7 @@ export class BubblewrapBackend implements SandboxBackend {
   }
 
   async close(): Promise<void> {
+    this.capture?.close();
     await removeInstance(this.layout.dir, this.rootCgroup);
     this.uidBlock.release();
     ownInstances.delete(this.layout.dir.slice(this.layout.dir.lastIndexOf('/') + 1));

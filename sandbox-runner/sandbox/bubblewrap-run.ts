@@ -39,6 +39,8 @@ export interface RunSite {
   sandboxHasExited(): boolean;
   /** Gives the run's cgroup back to the session, or drops it; called once. */
   release(reusable: boolean): void;
+  /** Told when the program is sent on its way (the packet capture attributes sockets by run). */
+  onLaunched?(handle: RunHandle): void;
 }
 
 /** A shell's status 128 + N means it reported a program killed by signal N. */
@@ -94,6 +96,7 @@ export class BubblewrapPreparedRun implements PreparedRun {
     }
     const nonce = randomBytes(12).toString('hex');
     this.handle = new BubblewrapRunHandle(this.site, this.streams, nonce, this.oomKillsBefore);
+    this.site.onLaunched?.(this.handle);
     this.streams.stdin.write(launchLine(program.variant.name, nonce, program.args ?? [], files.length > 0));
     return this.handle;
   }

@@ -7,6 +7,7 @@
  * stand-in for the real sandbox: the integration and exploit suites run against bubblewrap.
  */
 import { Duplex, PassThrough } from 'node:stream';
+import { CapturedSessionWire } from '../wire/session-wire.ts';
 import type { BackendDescription, OutputStream, PreparedRun, RunExit, RunHandle, RunProgram, SandboxBackend, SessionEnvironment } from './backend.ts';
 
 /** What a fake program can do. */
@@ -192,6 +193,8 @@ class FakeSession implements SessionEnvironment {
   readonly id = `sfake${nextId++}`;
   readonly liveRuns = new Set<FakePreparedRun>();
   ended = false;
+  /** No capture runs here: tests feed it recorded frames (`wire.ingest`), it knows no sockets. */
+  readonly wire = new CapturedSessionWire({ netnsPid: async () => null });
   private readonly backend: FakeBackend;
 
   constructor(backend: FakeBackend) {
@@ -210,6 +213,7 @@ class FakeSession implements SessionEnvironment {
 
   async dispose(): Promise<void> {
     this.ended = true;
+    this.wire.end();
     await Promise.all([...this.liveRuns].map((run) => run.dispose()));
     this.backend.liveSessions.delete(this);
   }

@@ -245,3 +245,12 @@ export function spawnPreviewBridge(options: { netnsPath: string; port: number; p
     { env: {}, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] },
   );
 }
+
+/**
+ * The runner's one packet capture helper (wire/capture-helper.py): root on the host, in no
+ * sandbox, so the reader's programs can neither see nor signal it (they live in their own pid
+ * namespaces as other uids). Commands on its stdin, binary records on its stdout.
+ */
+export function spawnCaptureHelper(options: { pythonPath: string; scriptPath: string }): ChildProcess {
+  return spawn(options.pythonPath, ['-S', options.scriptPath], { env: {}, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] });
+}

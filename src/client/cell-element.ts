@@ -14,6 +14,7 @@ import { t } from './page-strings.ts';
 import type { EditorHandle } from './editor.ts';
 import { readsStdin, serverPorts } from '../cells/heuristics.ts';
 import { forgetEdit, loadEdit, saveEdit } from './saved-edits.ts';
+import { addWireToggle } from './wire-toggle.ts';
 
 type CellState = 'idle' | 'starting' | 'running';
 
@@ -130,6 +131,7 @@ export class WorkbookCell extends HTMLElement {
     this.output = new OutputView(this.querySelector<HTMLElement>('.wb-output')!);
     const $ = this.$;
     $.actions.hidden = false;
+    addWireToggle(this, $.actions, $.result);
     this.dataset.state = 'idle';
     this.updateStdinBox();
 
@@ -426,6 +428,7 @@ export class WorkbookCell extends HTMLElement {
     switch (event.type) {
       case 'start': {
         run.runId = event.run;
+        this.dispatchEvent(new CustomEvent('workbook-run-start', { detail: { run: event.run, example: run.variant.id } }));
         this.setState('running');
         $.exit.textContent = t('cell.status.running');
         if (interactive) {

@@ -2,8 +2,8 @@
  * Browser client of the runner's HTTP API (v1, see DESIGN.md): one session per page, runs read
  * as an NDJSON stream, interactive stdin, stop. Every run is cancellable through an AbortSignal.
  */
-import type { ErrorBody, ExitEvent, HealthBody, Language, RunEvent, StdinRequest } from '../../sandbox-runner/protocol.ts';
-import { runEvents } from '../../sandbox-runner/ndjson.ts';
+import type { ErrorBody, ExitEvent, HealthBody, Language, RunEvent, SocketsBody, StdinRequest, WirePacket } from '../../sandbox-runner/protocol.ts';
+import { ndjsonValues, runEvents } from '../../sandbox-runner/ndjson.ts';
 
 /** An error before a run started, sorted by whose fault it is (see the API's status codes). */
 export class RunnerError extends Error {
@@ -195,6 +195,27 @@ export class RunnerClient extends EventTarget {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Follows the session's wire: every packet after `since`, then each as it happens, until the
+   * session ends (resolves) or the signal aborts. Rejects with RunnerError when refused.
+   */
+  async followWire(session: string, since: number, onPacket: (packet: WirePacket) => void, signal: AbortSignal): Promise<void> {
+    const response = await fetch(`${API}/sessions/${encodeURIComponent(session)}/wire?follow=1&since=${since}`, { signal, headers: { accept: 'application/x-ndjson' } });
+    if (!response.ok || !response.body) throw await errorOf(response);
+    try {
+      for await (const packet of ndjsonValues<WirePacket>(response.body)) onPacket(packet);
+    } catch (error) {
+      if (!signal.aborted) throw new RunnerError((error as Error).message, 0);
+    }
+  }
+
+  /** The session's sockets now. */
+  async sockets(session: string, signal?: AbortSignal): Promise<SocketsBody['sockets']> {
+    const response = await fetch(`${API}/sessions/${encodeURIComponent(session)}/sockets`, { signal, cache: 'no-store' });
+    if (!response.ok) throw await errorOf(response);
+    return ((await response.json()) as SocketsBody).sockets;
   }
 
   /** URL of the preview of `port` in the page's session. */
