@@ -1,4 +1,5 @@
 // @ts-check
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'astro/config';
 import starlight from '@astrojs/starlight';
@@ -8,12 +9,28 @@ import { remarkContentPath } from './src/cells/remark-content-path.ts';
 import { runnerDevIntegration } from './src/integrations/runner-dev.ts';
 import { monacoCssPlugin } from './src/integrations/monaco-css.ts';
 import { precompressIntegration } from './src/integrations/precompress.ts';
+import { quietBuildPlugin } from './src/integrations/quiet-build.ts';
+import { localeOfPath } from './src/cells/remark-cells.ts';
 import { buildSidebar, contentDir, localeRootRedirects } from './src/site/sidebar.ts';
 import { LOCALES } from './src/i18n/locales.ts';
 
 // Chapters live in the top-level `content/` folder (see docs/site.md); WORKBOOK_CONTENT_DIR
 // points the site at another folder (the end-to-end fixture, or another lesson set).
 const chaptersDir = contentDir();
+const docsDir = fileURLToPath(new URL('./src/content/docs', import.meta.url));
+
+/**
+ * The HTML `lang` of a chapter file, for the code blocks' UI (the copy button's tooltip).
+ * Starlight's own guess reads the path below src/content/docs, which a chapter's file is not.
+ * @param {string | undefined} path
+ */
+function langOfChapter(path) {
+  const inDocs = path && !relativeOutside(docsDir, path);
+  const locale = localeOfPath(path, { contentDir: inDocs ? docsDir : chaptersDir });
+  return LOCALES.find((l) => l.id === locale)?.lang ?? LOCALES[0].lang;
+}
+/** @param {string} dir @param {string} path */
+const relativeOutside = (dir, path) => relative(dir, path).startsWith('..');
 
 export default defineConfig({
   // The public address: Starlight needs it for the sitemap and the hreflang alternates in each
@@ -32,7 +49,7 @@ export default defineConfig({
       remarkPlugins: [
         [remarkCells, { contentDir: chaptersDir }],
         // Last of ours, before Starlight's: lets Starlight tell each chapter's language.
-        [remarkContentPath, { contentDir: chaptersDir, docsDir: fileURLToPath(new URL('./src/content/docs', import.meta.url)) }],
+        [remarkContentPath, { contentDir: chaptersDir, docsDir }],
       ],
     }),
   },
@@ -45,18 +62,30 @@ export default defineConfig({
       sidebar: buildSidebar(chaptersDir),
       markdown: { processedDirs: [chaptersDir] },
       customCss: ['./src/styles/cells.css'],
+      // Code blocks that are not cells: their copy button speaks the chapter's language.
+      expressiveCode: { getBlockLocale: ({ file }) => langOfChapter(file.path) },
       components: {
         MarkdownContent: './src/components/MarkdownContent.astro',
+        // An en page that does not exist shows the zh page under this notice, linking to it.
+        FallbackContentNotice: './src/components/TranslationNotice.astro',
       },
       // Pagefind (search) and the dark/light theme switch are Starlight defaults, kept on.
       pagefind: true,
+      // src/pages/404.astro, in both languages (Starlight's looks for a chapter named 404).
+      disable404Route: true,
     }),
     runnerDevIntegration(),
     // Last: compresses what the others wrote (Pagefind's index included).
     precompressIntegration(),
   ],
   vite: {
-    plugins: [monacoCssPlugin()],
+    plugins: [monacoCssPlugin(), quietBuildPlugin()],
     worker: { format: 'es' },
+    build: {
+      // The editor (Monaco, ~3.3 MB) is one chunk, loaded only when a reader edits a cell; what a
+      // page loads before that is held to its budget (src/build/page-js-size.ts). A chunk larger
+      // than the editor still warns.
+      chunkSizeWarningLimit: 4096,
+    },
   },
 });
