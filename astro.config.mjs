@@ -1,5 +1,4 @@
 // @ts-check
-import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'astro/config';
 import starlight from '@astrojs/starlight';
@@ -10,7 +9,6 @@ import { runnerDevIntegration } from './src/integrations/runner-dev.ts';
 import { monacoCssPlugin } from './src/integrations/monaco-css.ts';
 import { precompressIntegration } from './src/integrations/precompress.ts';
 import { quietBuildPlugin } from './src/integrations/quiet-build.ts';
-import { localeOfPath } from './src/cells/remark-cells.ts';
 import { buildSidebar, contentDir, localeRootRedirects } from './src/site/sidebar.ts';
 import { LOCALES } from './src/i18n/locales.ts';
 
@@ -19,18 +17,6 @@ import { LOCALES } from './src/i18n/locales.ts';
 const chaptersDir = contentDir();
 const docsDir = fileURLToPath(new URL('./src/content/docs', import.meta.url));
 
-/**
- * The HTML `lang` of a chapter file, for the code blocks' UI (the copy button's tooltip).
- * Starlight's own guess reads the path below src/content/docs, which a chapter's file is not.
- * @param {string | undefined} path
- */
-function langOfChapter(path) {
-  const inDocs = path && !relativeOutside(docsDir, path);
-  const locale = localeOfPath(path, { contentDir: inDocs ? docsDir : chaptersDir });
-  return LOCALES.find((l) => l.id === locale)?.lang ?? LOCALES[0].lang;
-}
-/** @param {string} dir @param {string} path */
-const relativeOutside = (dir, path) => relative(dir, path).startsWith('..');
 
 export default defineConfig({
   // The public address: Starlight needs it for the sitemap and the hreflang alternates in each
@@ -62,8 +48,6 @@ export default defineConfig({
       sidebar: buildSidebar(chaptersDir),
       markdown: { processedDirs: [chaptersDir] },
       customCss: ['./src/styles/cells.css'],
-      // Code blocks that are not cells: their copy button speaks the chapter's language.
-      expressiveCode: { getBlockLocale: ({ file }) => langOfChapter(file.path) },
       components: {
         MarkdownContent: './src/components/MarkdownContent.astro',
         // An en page that does not exist shows the zh page under this notice, linking to it.

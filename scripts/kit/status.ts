@@ -57,6 +57,9 @@ export function pageStatus(contentDir: string, path: string): PageStatus {
   if (zh && en) {
     status.translation = compareTranslation(zh, en);
     status.cellProblems = compareCells(zh, en);
+  } else {
+    // A page in one language only still gets its bad cells reported (file:line: what to do).
+    status.cellProblems = [zh?.cellError, en?.cellError].filter((error) => error !== undefined);
   }
   return status;
 }
