@@ -74,14 +74,16 @@ export const CELL_OPTIONS = ['run', 'id', 'group', 'server', 'needs', 'stdin', '
 export function parseCellMeta(fenceLang: string | null | undefined, meta: string | null | undefined, fallbackId: string): CellMeta | null {
   const tokens = tokenizeMeta(meta ?? '');
   if (tokens.get('run') !== true) return null;
+  const idToken = tokens.get('id');
+  const name = typeof idToken === 'string' ? idToken : fallbackId;
   const language = FENCE_LANGUAGES[(fenceLang ?? '').toLowerCase()];
   if (!language) {
-    throw new Error(`Runnable cell "${fallbackId}": language "${fenceLang}" is not runnable; use one of ${Object.keys(FENCE_LANGUAGES).join(', ')}.`);
+    throw new Error(`Runnable cell "${name}": language "${fenceLang}" is not runnable; use one of ${Object.keys(FENCE_LANGUAGES).join(', ')}.`);
   }
   const unknown = [...tokens.keys()].filter((key) => !CELL_OPTIONS.includes(key));
   if (unknown.length) {
     throw new Error(
-      `Runnable cell "${tokens.get('id') ?? fallbackId}": unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}; ` +
+      `Runnable cell "${name}": unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}; ` +
         `the options are ${CELL_OPTIONS.filter((k) => k !== 'run').join(', ')} (see docs/authoring.md, "Options").`,
     );
   }
