@@ -5,9 +5,11 @@
  *   translation may be out of date, with the date of the zh change, and links to the original;
  * - `only-zh`: no en page → /en/only-zh/ says so in English and links to the zh page;
  * - `only-en`: no zh page → /zh/only-en/ says so in Chinese and links to the en page;
- * - `current`: in step → no notice in either language.
+ * - `current`: in step → no notice in either language;
+ * - the side-by-side view of `changed` carries the outdated notice too.
  * The same build's log has no warning: a build with nothing wrong is quiet.
  */
+import { AxeBuilder } from '@axe-core/playwright';
 import { cpSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +75,12 @@ describe('translation notices', () => {
     expect(await notice(page).count()).toBe(0);
   });
 
+  test('the side-by-side view of an outdated page says so too', async () => {
+    const page = await open('/en/parallel/changed/');
+    await expect(notice(page).textContent()).resolves.toContain('This translation may be out of date with the Chinese original (updated March 4, 2025)');
+    expect(await notice(page).getByRole('link').getAttribute('href')).toBe('/zh/changed/');
+  });
+
   test('a missing en page says so in English and links to the zh page, whose text it shows', async () => {
     const page = await open('/en/only-zh/');
     await expect(notice(page).textContent()).resolves.toBe('This page has not been translated into English yet. Read the Chinese original');
@@ -96,6 +104,18 @@ describe('translation notices', () => {
   test.each(['/en/current/', '/zh/current/', '/zh/changed/', '/en/'])('%s, in step, has no notice', async (path) => {
     const page = await open(path);
     expect(await notice(page).count()).toBe(0);
+  });
+
+  test.each([
+    ['/en/changed/', 'light'],
+    ['/zh/only-en/', 'dark'],
+  ] as const)('%s (%s theme): the notice has no serious or critical axe violations', async (path, colorScheme) => {
+    const page = await browser.newPage({ colorScheme });
+    await page.goto(new URL(path, site.url).href);
+    await notice(page).waitFor();
+    const results = await new AxeBuilder({ page }).include('.wb-translation-notice').analyze();
+    const serious = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`);
+    expect(serious).toEqual([]);
   });
 
   test('the build log has no warnings or errors', () => {
