@@ -9,6 +9,7 @@ import { runnerDevIntegration } from './src/integrations/runner-dev.ts';
 import { monacoCssPlugin } from './src/integrations/monaco-css.ts';
 import { precompressIntegration } from './src/integrations/precompress.ts';
 import { quietBuildPlugin } from './src/integrations/quiet-build.ts';
+import { translationSummaryIntegration } from './src/integrations/translation-summary.ts';
 import { buildSidebar, contentDir, localeRootRedirects } from './src/site/sidebar.ts';
 import { LOCALES } from './src/i18n/locales.ts';
 
@@ -59,6 +60,7 @@ export default defineConfig({
       disable404Route: true,
     }),
     runnerDevIntegration(),
+    translationSummaryIntegration(chaptersDir),
     // Last: compresses what the others wrote (Pagefind's index included).
     precompressIntegration(),
   ],

@@ -118,8 +118,9 @@ describe('translation notices', () => {
     expect(serious).toEqual([]);
   });
 
-  test('the build log has no warnings or errors', () => {
+  test('the build log has no warnings or errors, and one line names the pages not up to date', () => {
     expect(build.log).toContain('Complete!');
+    expect(build.log).toMatch(/\[socket-workbook:translation-summary\] 3 of 5 pages are not up to date: changed \(outdated\), only-en \(missing in one language\), only-zh \(missing in one language\)\. Details: npm run translation-status/);
     const noisy = build.log.split('\n').filter((line) => /\[(WARN|ERROR)\]|\bwarn(ing)?\b|\(!\)/i.test(line));
     expect(noisy).toEqual([]);
   });
