@@ -1,4 +1,6 @@
 // @ts-check
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'astro/config';
 import starlight from '@astrojs/starlight';
@@ -17,6 +19,8 @@ import { LOCALES } from './src/i18n/locales.ts';
 // points the site at another folder (the end-to-end fixture, or another lesson set).
 const chaptersDir = contentDir();
 const docsDir = fileURLToPath(new URL('./src/content/docs', import.meta.url));
+/** @param {string} locale */
+const hasLandingPage = (locale) => ['index.mdx', 'index.md'].some((name) => existsSync(join(chaptersDir, locale, name)));
 
 
 export default defineConfig({
@@ -28,7 +32,9 @@ export default defineConfig({
   trailingSlash: 'always',
   // Starlight's language switcher and site title link to the locale roots (`/zh/`, `/en/`): a
   // locale without a landing page (content/<locale>/index.mdx) redirects to its first chapter.
-  redirects: localeRootRedirects(chaptersDir, LOCALES.map((l) => l.id)),
+  // Another locale without a landing page gets the default locale's, under the missing-translation
+  // notice (Starlight's fallback), when there is one.
+  redirects: localeRootRedirects(chaptersDir, LOCALES.map((l) => l.id).filter((id) => id === LOCALES[0].id || !hasLandingPage(LOCALES[0].id))),
   markdown: {
     // Astro 7 defaults to the Sätteri engine, which does not run remark plugins; the cell
     // plugin is a remark plugin shared with the content check, so MDX goes through unified.
