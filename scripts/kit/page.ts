@@ -19,7 +19,7 @@ import type { Root, RootContent } from 'mdast';
 import remarkMdx from 'remark-mdx';
 import remarkParse from 'remark-parse';
 import { unified } from 'unified';
-import { collectCells, isOutputBlock, type CollectedCell } from '../../src/cells/collect-cells.ts';
+import { collectCells, isOutputBlock, locateCellError, type CollectedCell } from '../../src/cells/collect-cells.ts';
 
 /** Top-level node types a translator translates. Code, cells and comments are not units. */
 const UNIT_TYPES = new Set(['heading', 'paragraph', 'list', 'blockquote', 'table', 'mdxJsxFlowElement']);
@@ -56,7 +56,7 @@ export interface Page {
   source: string;
   frontmatter: string;
   tree: Root;
-  /** Cells as the site and the content check see them; `cellError` when their metadata is bad. */
+  /** Cells as the site and the content check see them; `cellError` (`file:line:col: ...`) when their metadata is bad. */
   cells: CollectedCell[];
   cellError?: string;
   units: Unit[];
@@ -125,7 +125,7 @@ export function pageOf(file: string, source: string): Page {
   try {
     cells = collectCells(tree);
   } catch (error) {
-    cellError = (error as Error).message;
+    cellError = locateCellError(error, file);
   }
 
   const units: Unit[] = [];

@@ -28,9 +28,14 @@ export function verdictOf(status: PageStatus): PageVerdict {
   if (status.cellProblems.length) return 'cells';
   const t = status.translation!;
   if (t.untracked) return 'untracked';
-  if (t.orphanMarkers.length || t.units.some((u) => u.state === 'outdated' || u.state === 'untranslated')) return 'outdated';
+  if (isOutdated(t)) return 'outdated';
   if (t.units.some((u) => u.state === 'awaiting')) return 'awaiting';
   return 'ok';
+}
+
+/** A zh unit changed, was added or was deleted since the en page was marked. */
+export function isOutdated(t: TranslationStatus): boolean {
+  return t.orphanMarkers.length > 0 || t.units.some((u) => u.state === 'outdated' || u.state === 'untranslated');
 }
 
 function tryRead(file: string, errors: string[]): Page | undefined {
@@ -52,6 +57,9 @@ export function pageStatus(contentDir: string, path: string): PageStatus {
   if (zh && en) {
     status.translation = compareTranslation(zh, en);
     status.cellProblems = compareCells(zh, en);
+  } else {
+    // A page in one language only still gets its bad cells reported (file:line: what to do).
+    status.cellProblems = [zh?.cellError, en?.cellError].filter((error) => error !== undefined);
   }
   return status;
 }

@@ -3,6 +3,8 @@
  * up with the zh page's units by their hashes (longest common subsequence, so one inserted
  * paragraph does not mark every later one outdated), and the pages' cells are compared.
  */
+import type { CollectedCell } from '../../src/cells/collect-cells.ts';
+import { displayPath } from './content.ts';
 import type { Marker, Page, Unit } from './page.ts';
 
 export type UnitState =
@@ -76,18 +78,31 @@ export function compareTranslation(zh: Page, en: Page): TranslationStatus {
   return { units: result, orphanMarkers, untracked: false };
 }
 
-/** Same cell ids in the same order, and the same options for each, in both languages. */
+/** `content/en/x.mdx:12:1`: where a cell's fence is, as editors and terminals link it. */
+function at(page: Page, cell?: CollectedCell): string {
+  const start = cell?.node.position?.start;
+  return `${displayPath(page.file)}${start ? `:${start.line}:${start.column}` : ''}`;
+}
+
+/**
+ * Same cell ids in the same order, and the same options for each, in both languages. Each
+ * problem starts with the file and line of the cell it is about, and says what to do.
+ */
 export function compareCells(zh: Page, en: Page): string[] {
   const problems: string[] = [];
-  if (zh.cellError) problems.push(`zh: ${zh.cellError}`);
-  if (en.cellError) problems.push(`en: ${en.cellError}`);
+  if (zh.cellError) problems.push(zh.cellError);
+  if (en.cellError) problems.push(en.cellError);
   if (problems.length) return problems;
   const zhIds = zh.cells.map((cell) => cell.meta.id);
   const enIds = en.cells.map((cell) => cell.meta.id);
-  for (const id of zhIds) if (!enIds.includes(id)) problems.push(`cell "${id}" is in zh but not in en`);
-  for (const id of enIds) if (!zhIds.includes(id)) problems.push(`cell "${id}" is in en but not in zh`);
+  for (const cell of zh.cells) {
+    if (!enIds.includes(cell.meta.id)) problems.push(`${at(zh, cell)}: cell "${cell.meta.id}" is in zh but not in en: copy it (fence line, code, output block) into ${displayPath(en.file)} at the same place`);
+  }
+  for (const cell of en.cells) {
+    if (!zhIds.includes(cell.meta.id)) problems.push(`${at(en, cell)}: cell "${cell.meta.id}" is in en but not in zh: give it the id of its zh twin, or remove it`);
+  }
   if (problems.length === 0 && zhIds.join(' ') !== enIds.join(' ')) {
-    problems.push(`cells are in a different order: zh ${zhIds.join(', ')}; en ${enIds.join(', ')}`);
+    problems.push(`${at(en, en.cells.find((cell, k) => cell.meta.id !== zhIds[k]))}: cells are in a different order: zh ${zhIds.join(', ')}; en ${enIds.join(', ')}: move the en cells into zh's order`);
   }
   for (const zhCell of zh.cells) {
     const enCell = en.cells.find((cell) => cell.meta.id === zhCell.meta.id);
@@ -95,10 +110,11 @@ export function compareCells(zh: Page, en: Page): string[] {
     for (const key of Object.keys({ ...zhCell.meta, ...enCell.meta }) as (keyof typeof zhCell.meta)[]) {
       const a = JSON.stringify(zhCell.meta[key]);
       const b = JSON.stringify(enCell.meta[key]);
-      if (a !== b) problems.push(`cell "${zhCell.meta.id}": option ${key} is ${a ?? '(unset)'} in zh, ${b ?? '(unset)'} in en`);
+      if (a !== b) problems.push(`${at(en, enCell)}: cell "${zhCell.meta.id}": option ${key} is ${a ?? '(unset)'} in zh, ${b ?? '(unset)'} in en: make the fence line the same as zh's (${at(zh, zhCell)})`);
     }
     if ((zhCell.expectedOutput === undefined) !== (enCell.expectedOutput === undefined)) {
-      problems.push(`cell "${zhCell.meta.id}": only ${zhCell.expectedOutput === undefined ? 'en' : 'zh'} has an output block`);
+      const [lacking, lackingCell, having, havingCell] = zhCell.expectedOutput === undefined ? [zh, zhCell, en, enCell] : [en, enCell, zh, zhCell];
+      problems.push(`${at(lacking, lackingCell)}: cell "${zhCell.meta.id}" has no output block after it, but its twin has (${at(having, havingCell)}): copy that block right after the cell`);
     }
   }
   return problems;

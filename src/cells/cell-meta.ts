@@ -28,7 +28,7 @@ export const FENCE_LANGUAGES: Record<string, Language> = {
 
 export const cellMetaSchema = z.object({
   /** Unique within a page; used for `needs=` and in content-check reports. */
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'id must be lower-case letters, digits and dashes'),
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'id must be lower-case letters, digits and dashes, like id=tcp-server'),
   language: z.enum(['python', 'javascript', 'typescript']),
   /** Cells with the same group on one page show as tabs (Python | Node.js) of one cell. */
   group: z.string().optional(),
@@ -64,6 +64,9 @@ function unescape(text: string): string {
   return text.replace(/\\(.)/g, (_, c: string) => ({ n: '\n', t: '\t' })[c] ?? c);
 }
 
+/** The words a runnable fence's meta string may hold (`run` and the options after it). */
+export const CELL_OPTIONS = ['run', 'id', 'group', 'server', 'needs', 'stdin', 'timeout', 'preview', 'exit'];
+
 /**
  * Parses a fence's language and meta string. Returns null for ordinary (non-runnable) blocks;
  * throws an Error naming the problem for a runnable block with bad metadata.
@@ -71,9 +74,18 @@ function unescape(text: string): string {
 export function parseCellMeta(fenceLang: string | null | undefined, meta: string | null | undefined, fallbackId: string): CellMeta | null {
   const tokens = tokenizeMeta(meta ?? '');
   if (tokens.get('run') !== true) return null;
+  const idToken = tokens.get('id');
+  const name = typeof idToken === 'string' ? idToken : fallbackId;
   const language = FENCE_LANGUAGES[(fenceLang ?? '').toLowerCase()];
   if (!language) {
-    throw new Error(`Runnable cell "${fallbackId}": language "${fenceLang}" is not runnable; use one of ${Object.keys(FENCE_LANGUAGES).join(', ')}.`);
+    throw new Error(`Runnable cell "${name}": language "${fenceLang}" is not runnable; use one of ${Object.keys(FENCE_LANGUAGES).join(', ')}.`);
+  }
+  const unknown = [...tokens.keys()].filter((key) => !CELL_OPTIONS.includes(key));
+  if (unknown.length) {
+    throw new Error(
+      `Runnable cell "${name}": unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}; ` +
+        `the options are ${CELL_OPTIONS.filter((k) => k !== 'run').join(', ')} (see docs/authoring.md, "Options").`,
+    );
   }
   const text = (key: string) => {
     const value = tokens.get(key);

@@ -2,8 +2,32 @@
  * Finds the runnable cells of one MDX/Markdown tree (mdast), in document order, with the
  * expected output that follows each. Used by the remark plugin and by the content check.
  */
+import { isAbsolute, relative } from 'node:path';
 import type { Code, Parent, Root, RootContent } from 'mdast';
 import { parseCellMeta, type CellMeta } from './cell-meta.ts';
+
+/** Bad cell metadata, with the fenced block it is about (its `position` gives the line). */
+export class CellError extends Error {
+  override name = 'CellError';
+  readonly node: Code;
+  constructor(message: string, node: Code) {
+    super(message);
+    this.node = node;
+  }
+}
+
+/**
+ * `content/zh/x.mdx:12:1: <message>`: where a cell error is, as editors and terminals link it
+ * (the path relative to the working directory when it lies below it).
+ */
+export function locateCellError(error: unknown, path: string | undefined): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const start = error instanceof CellError ? error.node.position?.start : undefined;
+  if (!path) return message;
+  const rel = isAbsolute(path) ? relative(process.cwd(), path) : path;
+  const shown = rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+  return `${shown}${start ? `:${start.line}:${start.column}` : ''}: ${message}`;
+}
 
 export interface CollectedCell {
   meta: CellMeta;
@@ -22,13 +46,18 @@ export function isOutputBlock(node: RootContent | undefined): node is Code {
   return node?.type === 'code' && node.lang === 'output';
 }
 
-/** Walks the tree; throws naming the cell when metadata is bad or an id repeats. */
+/** Walks the tree; throws a CellError naming the cell when metadata is bad or an id repeats. */
 export function collectCells(tree: Root): CollectedCell[] {
   const cells: CollectedCell[] = [];
   const walk = (parent: Parent) => {
     parent.children.forEach((child, index) => {
       if (child.type === 'code') {
-        const meta = parseCellMeta(child.lang, child.meta, `cell-${cells.length + 1}`);
+        let meta: CellMeta | null;
+        try {
+          meta = parseCellMeta(child.lang, child.meta, `cell-${cells.length + 1}`);
+        } catch (error) {
+          throw new CellError((error as Error).message, child);
+        }
         if (meta) {
           const next = parent.children[index + 1] as RootContent | undefined;
           const outputNode = isOutputBlock(next) ? next : undefined;
@@ -42,12 +71,12 @@ export function collectCells(tree: Root): CollectedCell[] {
   walk(tree);
   const seen = new Set<string>();
   for (const cell of cells) {
-    if (seen.has(cell.meta.id)) throw new Error(`Two runnable cells share the id "${cell.meta.id}"; give each an id= of its own.`);
+    if (seen.has(cell.meta.id)) throw new CellError(`Two runnable cells share the id "${cell.meta.id}"; give each an id= of its own.`, cell.node);
     seen.add(cell.meta.id);
   }
   for (const cell of cells) {
     if (cell.meta.needs && !cells.some((other) => other.meta.id === cell.meta.needs && other.meta.server)) {
-      throw new Error(`Cell "${cell.meta.id}" needs "${cell.meta.needs}", which is not a server cell on this page.`);
+      throw new CellError(`Cell "${cell.meta.id}" needs "${cell.meta.needs}", which is not a server cell on this page: mark that cell \`server\`, or fix the id after needs=.`, cell.node);
     }
   }
   return cells;

@@ -11,7 +11,8 @@
  */
 import { relative, sep } from 'node:path';
 import type { Code, Parent, Root, RootContent } from 'mdast';
-import { collectCells, type CollectedCell } from './collect-cells.ts';
+import type { Position } from 'unist';
+import { CellError, collectCells, locateCellError, type CollectedCell } from './collect-cells.ts';
 import { SERVER_TIMEOUT_MS } from './cell-meta.ts';
 import { readsStdin } from './heuristics.ts';
 import { isLocaleId, type LocaleId } from '../i18n/locales.ts';
@@ -283,10 +284,27 @@ function buildSessionBar(locale: LocaleId): JsxElement {
   ]);
 }
 
-/** The plugin. Throws (failing the build) on bad cell metadata, naming the cell. */
+/** The part of a vfile the plugin uses: its path, and `fail` (unified's way to stop on an error). */
+interface CellsFile {
+  path?: string;
+  fail?: (reason: string, options?: { place?: Position; ruleId?: string; source?: string }) => never;
+}
+
+/**
+ * The plugin. Fails the build on bad cell metadata with `content/zh/x.mdx:LINE:COL: <what is
+ * wrong and what to do>`, pointing at the cell's fence.
+ */
 export function remarkCells(options: RemarkCellsOptions = {}) {
-  return (tree: Root, file: { path?: string }) => {
-    const cells = collectCells(tree);
+  return (tree: Root, file: CellsFile) => {
+    let cells: CollectedCell[];
+    try {
+      cells = collectCells(tree);
+    } catch (error) {
+      const message = locateCellError(error, file.path);
+      const place = error instanceof CellError ? error.node.position : undefined;
+      if (file.fail) file.fail(message, { place, ruleId: 'cell-meta', source: 'remark-cells' });
+      throw new Error(message);
+    }
     if (cells.length === 0) return;
     const locale = localeOfPath(file.path, options);
     const units = unitsOf(cells);

@@ -22,13 +22,15 @@ import remarkParse from 'remark-parse';
 import remarkMdx from 'remark-mdx';
 import type { Root } from 'mdast';
 import pino from 'pino';
-import { collectCells, type CollectedCell } from '../../src/cells/collect-cells.ts';
+import { collectCells, locateCellError, type CollectedCell } from '../../src/cells/collect-cells.ts';
+import { contentDir } from '../../src/site/sidebar.ts';
 import { outputMatches, SERVER_TIMEOUT_MS } from '../../src/cells/cell-meta.ts';
 import type { ExitEvent, RunEvent, RunRequest } from '../../sandbox-runner/protocol.ts';
 import { runEvents } from '../../sandbox-runner/ndjson.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CONTENT = join(ROOT, 'content');
+// WORKBOOK_CONTENT_DIR checks another folder of chapters (another lesson set), as the site builds it.
+const CONTENT = contentDir(ROOT);
 /** How long a server may take to print its first line. */
 const SERVER_READY_MS = 8_000;
 /** Quiet time before a server is stopped, so that what it prints after a client left is kept. */
@@ -60,8 +62,15 @@ function withoutFrontmatter(source: string): string {
 function parsePage(file: string): CollectedCell[] {
   const source = withoutFrontmatter(readFileSync(file, 'utf8'));
   const tree = unified().use(remarkParse).use(remarkMdx).parse(source) as Root;
-  return collectCells(tree);
+  try {
+    return collectCells(tree);
+  } catch (error) {
+    throw new Error(locateCellError(error, file));
+  }
 }
+
+/** `content/zh/x.mdx:12:1`: the cell's fence, as editors and terminals link it. */
+const at = (file: string, cell: CollectedCell) => `${file}:${cell.node.position?.start.line ?? 0}:${cell.node.position?.start.column ?? 0}`;
 
 // ---------------------------------------------------------------------------------------------
 // A small client of the runner's v1 HTTP API.
@@ -190,7 +199,7 @@ function describeExit(exit: ExitEvent): string {
 
 function report(file: string, cell: CollectedCell, problem: string, actual: string): string {
   return [
-    `${file} › cell "${cell.meta.id}" (${cell.meta.language}${cell.meta.server ? ', server' : ''}): ${problem}`,
+    `${at(file, cell)} › cell "${cell.meta.id}" (${cell.meta.language}${cell.meta.server ? ', server' : ''}): ${problem}`,
     '--- expected output ---',
     cell.expectedOutput ?? '(no output block)',
     '--- actual output ---',
@@ -205,7 +214,7 @@ async function checkPage(client: RunnerClient, file: string): Promise<string[]> 
   const failures: string[] = [];
   for (const cell of cells) {
     if (cell.expectedOutput === undefined) {
-      failures.push(`${name} › cell "${cell.meta.id}": no \`\`\`output block follows it; every cell declares its expected output.`);
+      failures.push(`${at(name, cell)} › cell "${cell.meta.id}": no \`\`\`output block follows it; every cell declares its expected output (put it right after the cell).`);
     }
   }
   if (cells.length === 0) return failures;

@@ -34,6 +34,16 @@ describe('plain-text articles (no markup, no fences)', () => {
     expect(code).toEqual([{ kind: 'code', fence: null, code: 'sk = socket.socket(socket.AF_INET,socket.SOCK_STREAM,0)', notes: [PLAIN_TEXT_CODE_NOTE] }]);
   });
 
+  test('a call naming its arguments in the middle of a program stays in the program', () => {
+    const article = readPlainText(
+      ['关闭连接', '示例：', 'import socket', 'a, b = socket.socketpair()', "a.sendall(b'bye')", 'a.shutdown(socket.SHUT_WR)', 'print(b.recv(1024))', '读到空字节串说明对方已经关闭了写的方向。'].join('\n'),
+      'x',
+    );
+    const code = article.blocks.filter((b) => b.kind === 'code').map((b) => (b.kind === 'code' ? b.code : ''));
+    expect(code).toEqual(["import socket\na, b = socket.socketpair()\na.sendall(b'bye')\na.shutdown(socket.SHUT_WR)\nprint(b.recv(1024))"]);
+    expect(article.blocks.at(-1)).toEqual({ kind: 'paragraph', text: '读到空字节串说明对方已经关闭了写的方向。' });
+  });
+
   test('indented code is one block, dedented, up to the next prose line; a shaped run ends at prose', () => {
     const article = readPlainText(read(join(FIXTURES, 'echo-server.zh.txt')), 'x');
     const code = article.blocks.filter((b) => b.kind === 'code').map((b) => (b.kind === 'code' ? b.code : ''));

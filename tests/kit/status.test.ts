@@ -14,6 +14,8 @@ import { read, runScript, scratchContent, write } from './support.ts';
 let content: string;
 const zhFile = (path: string) => join(content, 'zh', `${path}.mdx`);
 const enFile = (path: string) => join(content, 'en', `${path}.mdx`);
+/** `file:line:1` of the fence line that contains `text`. */
+const fenceAt = (file: string, text: string) => `${file}:${read(file).split('\n').findIndex((line) => line.includes(text)) + 1}:1`;
 const status = (...args: string[]) => runScript('translation-status.ts', ['--content', content, ...args]);
 
 beforeEach(() => {
@@ -61,14 +63,30 @@ describe('translation-status', () => {
     write(enFile('guide/first'), read(enFile('guide/first')).replace('run id=first-sample', 'run id=first-example'));
     const result = status('--check');
     expect(result.status).toBe(1);
-    expect(result.stdout).toContain('cells: cell "first-sample" is in zh but not in en');
-    expect(result.stdout).toContain('cells: cell "first-example" is in en but not in zh');
+    // Each names the file and line of the cell's fence, and what to do.
+    expect(result.stdout).toContain(`cells: ${fenceAt(zhFile('guide/first'), 'run id=first-sample')}: cell "first-sample" is in zh but not in en: copy it`);
+    expect(result.stdout).toContain(`cells: ${fenceAt(enFile('guide/first'), 'run id=first-example')}: cell "first-example" is in en but not in zh: give it the id of its zh twin`);
   });
 
   test('a cell option that differs is out of step', () => {
     write(enFile('guide/first'), read(enFile('guide/first')).replace('run id=first-sample', 'run id=first-sample exit=1'));
     const result = status('--check');
-    expect(result.stdout).toContain('cells: cell "first-sample": option exitCode is 0 in zh, 1 in en');
+    expect(result.stdout).toContain(`cells: ${fenceAt(enFile('guide/first'), 'run id=first-sample')}: cell "first-sample": option exitCode is 0 in zh, 1 in en: make the fence line the same as zh's (${fenceAt(zhFile('guide/first'), 'run id=first-sample')})`);
+  });
+
+  test('a cell without the output block its twin has is out of step, naming the line', () => {
+    write(enFile('guide/first'), read(enFile('guide/first')).replace(/\n```output\n[\s\S]*?\n```\n/, '\n'));
+    const result = status('--check');
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain(`cells: ${fenceAt(enFile('guide/first'), 'run id=first-sample')}: cell "first-sample" has no output block after it, but its twin has`);
+  });
+
+  test('bad cell metadata is reported with the file and line, also for a page in one language', () => {
+    rmSync(enFile('guide/second'));
+    write(zhFile('guide/second'), read(zhFile('guide/second')).replace('run id=second-sample', 'run id=second-sample colour=red'));
+    const result = status('--check');
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain(`${fenceAt(zhFile('guide/second'), 'run id=second-sample')}: Runnable cell "second-sample": unknown option "colour"; the options are id, group,`);
   });
 
   test('a paragraph added to zh has no translation; --mark refuses until one exists', () => {

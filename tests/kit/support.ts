@@ -58,3 +58,21 @@ export function runScriptAsync(script: string, args: string[]): Promise<CommandR
     child.on('close', (status) => resolvePromise({ status, stdout, stderr }));
   });
 }
+
+/** Everything `astro build` printed, without colours, and how it ended. */
+export interface BuildResult {
+  status: number | null;
+  log: string;
+}
+
+/** Builds the site from `contentDir` into `outDir`, as `WORKBOOK_CONTENT_DIR=... astro build` does. */
+export function buildSite(contentDir: string, outDir: string): BuildResult {
+  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'astro', 'bin', 'astro.mjs'), 'build', '--outDir', outDir], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1', WORKBOOK_CONTENT_DIR: contentDir, FORCE_COLOR: '0', NO_COLOR: '1' },
+    timeout: 280_000,
+  });
+  const log = `${build.stdout}\n${build.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
+  return { status: build.status, log };
+}

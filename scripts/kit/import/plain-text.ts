@@ -81,8 +81,11 @@ export function readPlainText(source: string, fallbackTitle: string): Article {
     if (readsAsCode(line)) {
       const code: string[] = [];
       // Right after code, a call without arguments (`sk.close()`) is code too; one naming its
-      // parameters (`sk.bind(address)`) is the next API's heading, as in the seed article.
-      while (i < lines.length && (readsAsCode(lines[i]) || isIndented(lines[i]) || /^[A-Za-z_][\w.]*\(\)$/.test(lines[i].trim()))) code.push(lines[i++]);
+      // parameters (`sk.bind(address)`) is the next API's heading, as in the seed article,
+      // unless more code follows it (`a.shutdown(socket.SHUT_WR)` in the middle of a program).
+      const continuesCode = (j: number): boolean =>
+        j < lines.length && (readsAsCode(lines[j]) || isIndented(lines[j]) || (SIGNATURE.test(lines[j].trim()) && continuesCode(j + 1)));
+      while (i < lines.length && (readsAsCode(lines[i]) || isIndented(lines[i]) || /^[A-Za-z_][\w.]*\(\)$/.test(lines[i].trim()) || continuesCode(i))) code.push(lines[i++]);
       blocks.push({ kind: 'code', fence: null, code: dedent(code), notes: [PLAIN_TEXT_CODE_NOTE] });
       continue;
     }

@@ -4,7 +4,6 @@
  * Wide: zh | en rows, paired block by block; phone: each zh block above its en twin; each cell
  * once, in the reader's language, and runnable.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../../sandbox-runner/server.ts';
 import { cell, launchBrowser, runCell, runnerChecked, type BrowserHandle } from '../../e2e/support.ts';
-import { FIXTURES, ROOT } from '../support.ts';
+import { buildSite, FIXTURES } from '../support.ts';
 
 let outDir: string;
 let site: RunningServer;
@@ -20,12 +19,8 @@ let browser: BrowserHandle;
 
 beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'kit-parallel-dist-'));
-  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'astro', 'bin', 'astro.mjs'), 'build', '--outDir', outDir], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1', WORKBOOK_CONTENT_DIR: join(FIXTURES, 'parallel-content') },
-  });
-  if (build.status !== 0) throw new Error(`astro build failed:\n${build.stdout}\n${build.stderr}`);
+  const build = buildSite(join(FIXTURES, 'parallel-content'), outDir);
+  if (build.status !== 0) throw new Error(`astro build failed:\n${build.log}`);
   site = await startServer({
     port: 0,
     staticDir: outDir,
