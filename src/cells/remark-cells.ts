@@ -271,7 +271,7 @@ function buildCell(unit: CollectedCell[], locale: LocaleId, pageIndex: number): 
 function buildSessionBar(locale: LocaleId): JsxElement {
   const t = translator(locale);
   // Only the strings the client shows at run time travel with the page.
-  const clientKeys = (Object.keys(STRINGS[locale]) as StringKey[]).filter((key) => /^(exit|runner|cell\.(status|copied|copy|editor|run|stop|stdin))/.test(key));
+  const clientKeys = (Object.keys(STRINGS[locale]) as StringKey[]).filter((key) => /^(exit|runner|coach|exercise|cell\.(status|copied|copy|editor|run|stop|stdin))/.test(key));
   const clientStrings = Object.fromEntries(clientKeys.map((key) => [key, STRINGS[locale][key]]));
   // data-pagefind-ignore: the runner's notices are not what a search should find on every page.
   return h('workbook-session', { class: 'wb-session not-content', 'data-pagefind-ignore': 'all', 'data-strings': JSON.stringify(clientStrings), 'data-locale': locale }, [

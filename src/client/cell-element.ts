@@ -14,6 +14,7 @@ import { t } from './page-strings.ts';
 import type { EditorHandle } from './editor.ts';
 import { readsStdin, serverPorts } from '../cells/heuristics.ts';
 import { forgetEdit, loadEdit, saveEdit } from './saved-edits.ts';
+import { showCoach } from './coach-view.ts';
 
 type CellState = 'idle' | 'starting' | 'running';
 
@@ -374,6 +375,7 @@ export class WorkbookCell extends HTMLElement {
     this.run = run;
     this.setState('starting');
     this.output.clear();
+    showCoach(this.querySelector<HTMLElement>('.wb-output')!, '');
     $.exit.textContent = t('cell.status.starting');
     $.result.hidden = false;
     panel.querySelector<HTMLElement>('.wb-expected')?.setAttribute('hidden', '');
@@ -402,6 +404,8 @@ export class WorkbookCell extends HTMLElement {
         },
       });
       if (this.run === run) $.exit.textContent = formatExit(exit);
+      // A socket error a beginner meets: explained in the page's language, with the chapter.
+      if (this.run === run) showCoach(this.querySelector<HTMLElement>('.wb-output')!, this.output.text);
       this.dataset.exitReason = exit.reason;
     } catch (error) {
       if (this.run === run && !abort.signal.aborted) {
