@@ -44,7 +44,7 @@ export default defineConfig({
       locales: Object.fromEntries(LOCALES.map((l) => [l.id, { label: l.label, lang: l.lang }])),
       sidebar: buildSidebar(chaptersDir),
       markdown: { processedDirs: [chaptersDir] },
-      customCss: ['./src/styles/cells.css'],
+      customCss: ['./src/styles/cells.css', './src/styles/exercise.css'],
       components: {
         MarkdownContent: './src/components/MarkdownContent.astro',
       },

@@ -279,6 +279,7 @@ export class WorkbookCell extends HTMLElement {
       case 'eof': return void this.sendEof();
       case 'send-example': return void this.sendExample();
       case 'reload': return this.reloadPreview();
+      case 'check': return void import('./exercise-check.ts').then(({ checkExercise }) => checkExercise(this.exerciseCell, target as HTMLButtonElement));
     }
   }
 
@@ -551,6 +552,19 @@ export class WorkbookCell extends HTMLElement {
     run.stdinOpen = false;
     this.setStdinEnabled(false);
     await runner.sendStdin(run.runId, { eof: true });
+  }
+
+  /** What an exercise's check needs of this cell (exercise-check.ts). */
+  private get exerciseCell() {
+    return {
+      root: this,
+      launch: async () => {
+        if (this.run) await this.stop();
+        const done = this.start();
+        await this.ready;
+        return { done };
+      },
+    };
   }
 
   // ----- reset, copy, preview --------------------------------------------------------------
