@@ -24,7 +24,7 @@ const RULES: Rule[] = [
   { key: 'refused', chapter: 'socket-failures', pattern: /\bConnectionRefusedError\b|\[Errno 111\]|\bECONNREFUSED\b/ },
   { key: 'reset', chapter: 'socket-failures', pattern: /\bConnectionResetError\b|\[Errno 104\]|\bECONNRESET\b/ },
   { key: 'broken-pipe', chapter: 'socket-failures', pattern: /\bBrokenPipeError\b|\[Errno 32\]|\bEPIPE\b/ },
-  { key: 'timeout', chapter: 'socket-failures', pattern: /^(?:\w+\.)*(?:TimeoutError|timeout)\b|\bETIMEDOUT\b/m },
+  { key: 'timeout', chapter: 'socket-failures', pattern: /\bTimeoutError\b|\bsocket\.timeout\b|\bETIMEDOUT\b/ },
   { key: 'name', chapter: 'names-addresses', pattern: /\bgaierror\b|\bENOTFOUND\b|\bEAI_AGAIN\b/ },
   { key: 'would-block', chapter: 'multi-connection', pattern: /\bBlockingIOError\b|\[Errno 11\]|\bEAGAIN\b|\bEWOULDBLOCK\b/ },
 ];
