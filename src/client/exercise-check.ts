@@ -72,7 +72,7 @@ function render(box: HTMLElement, bundle: ExerciseBundle, verdict: Verdict): voi
     ...verdict.results.map((result) => {
       const check = bundle.checks.find((candidate) => candidate.key === result.key)!;
       const item = document.createElement('li');
-      item.className = 'wb-check';
+      item.className = 'wb-check-item';
       item.dataset.check = result.key;
       item.dataset.ok = String(result.ok === true);
       const mark = document.createElement('span');
