@@ -3,7 +3,8 @@
  * Exercise: the framing chapter's length-prefix server, in zh and en: the starter code fails a
  * check; the reference solution (typed into the editor) passes every check, each listed with its
  * title in the page's language; axe finds nothing serious. Coach: a refused connection explained
- * in the page's language, with a link to a chapter that exists.
+ * in the page's language, with a link to a chapter that exists. And a client exercise (the UDP
+ * demo's), where the checker is the server and the reader's client runs once it listens.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -49,6 +50,16 @@ async function paste(page: Page, text: string): Promise<void> {
   }, text);
 }
 
+/** Replaces a cell's code as a reader would: click into it (Monaco opens), select all, paste. */
+async function replaceCode(page: Page, root: ReturnType<typeof cell>, text: string): Promise<void> {
+  await root.locator('.wb-panel:not([hidden]) .wb-code').click();
+  await root.locator('.monaco-editor').waitFor();
+  await root.locator('.monaco-editor .view-lines').click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.press('Delete');
+  await paste(page, text);
+}
+
 async function seriousAxeViolations(page: Page): Promise<string[]> {
   const results = await new AxeBuilder({ page }).include('.wb-cell').analyze();
   return results.violations
@@ -70,12 +81,7 @@ describe.each(['zh', 'en'] as const)('%s', (locale) => {
     expect(await root.locator('.wb-check-item[data-ok="false"]').count()).toBeGreaterThan(0);
 
     // Write the solution: click into the code (Monaco opens), replace everything.
-    await root.locator('.wb-panel:not([hidden]) .wb-code').click();
-    await root.locator('.monaco-editor').waitFor();
-    await root.locator('.monaco-editor .view-lines').click();
-    await page.keyboard.press('ControlOrMeta+A');
-    await page.keyboard.press('Delete');
-    await paste(page, readFileSync(join(EXERCISE, 'solution.py'), 'utf8'));
+    await replaceCode(page, root, readFileSync(join(EXERCISE, 'solution.py'), 'utf8'));
     // The first check's verdict goes; the next one to appear is this check's.
     await verdict.evaluate((node) => node.removeAttribute('data-verdict'));
     await check.click();
@@ -95,16 +101,25 @@ describe.each(['zh', 'en'] as const)('%s', (locale) => {
     await page.context().close();
   }, 180_000);
 
+  test('a client exercise: the checker is the server the reader\'s client talks to', async () => {
+    const page = await open(`/${locale}/udp-demo/`);
+    const root = cell(page, 'ex-udp-token');
+    const verdict = root.locator('.wb-verdict');
+    await replaceCode(page, root, readFileSync(join(ROOT, 'content/exercises/udp-token/solution.py'), 'utf8'));
+    await root.getByRole('button', { name: s['exercise.check'], exact: true }).click();
+    await expect.poll(() => verdict.getAttribute('data-verdict'), { timeout: 60_000 }).toBeTruthy();
+    const seen = `${await root.locator('.wb-checks').textContent()}\n--- output ---\n${await root.locator('.wb-output').textContent()}`;
+    expect(await verdict.getAttribute('data-verdict'), seen).toBe('pass');
+    // The client ran in the cell and printed what the checker (its server) answered.
+    expect(await root.locator('.wb-output').textContent()).toMatch(/server said b'token \d+'/);
+    await page.context().close();
+  }, 120_000);
+
   test('the error coach explains a refused connection and links to the chapter that teaches the fix', async () => {
     const page = await open(`/${locale}/tcp-demo/`);
     // The demo's client, run without its server: connect() is refused.
     const root = cell(page, 'ex-tcp-upper');
-    await root.locator('.wb-panel:not([hidden]) .wb-code').click();
-    await root.locator('.monaco-editor').waitFor();
-    await root.locator('.monaco-editor .view-lines').click();
-    await page.keyboard.press('ControlOrMeta+A');
-    await page.keyboard.press('Delete');
-    await page.keyboard.insertText("import socket\nsocket.create_connection(('127.0.0.1', 9141))\n");
+    await replaceCode(page, root, "import socket\nsocket.create_connection(('127.0.0.1', 9141))\n");
     await runCell(page, 'ex-tcp-upper');
     const coach = root.locator('.wb-coach');
     await coach.waitFor({ timeout: 30_000 });
@@ -118,9 +133,7 @@ describe.each(['zh', 'en'] as const)('%s', (locale) => {
     expect(target.status()).toBe(200);
     expect(await seriousAxeViolations(page)).toEqual([]);
     // A run without an error takes the coach away.
-    await root.locator('.monaco-editor').click();
-    await page.keyboard.press('ControlOrMeta+A');
-    await page.keyboard.insertText("print('fine')\n");
+    await replaceCode(page, root, "print('fine')\n");
     await runCell(page, 'ex-tcp-upper');
     await expect.poll(() => root.locator('.wb-output').textContent(), { timeout: 30_000 }).toContain('fine');
     await expect.poll(() => coach.count()).toBe(0);
