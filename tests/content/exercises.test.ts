@@ -5,7 +5,8 @@
  * first and the checker once it printed its first line, for a `client` exercise the checker
  * first and the program once the checker said `{"ready": true}`.
  *
- * The reference solution must pass every check; the wrong answer must fail at least one. Also:
+ * The reference solution must pass every check; the wrong answer (and the starting code of the
+ * page's cell) must fail at least one. Also:
  * every exercise is used by a cell of both languages (`exercise=<id>`), with the same language.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -40,6 +41,20 @@ beforeAll(async () => {
 });
 afterAll(() => close());
 
+/** A request to the runner, retried while it answers 429 (its per-client quotas), as cells.test.ts does. */
+async function request(method: string, path: string, body?: unknown): Promise<Response> {
+  for (let attempt = 0; ; attempt++) {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (response.status !== 429 || attempt >= 20) return response;
+    await response.body?.cancel();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
 interface Run {
   /** stdout so far. */
   stdout(): string;
@@ -51,13 +66,13 @@ interface Run {
   stop(): Promise<void>;
 }
 
-function run(request: RunRequest): Run {
+function run(runRequest: RunRequest): Run {
   let stdout = '';
   let output = '';
   let runId: string | undefined;
   const waiters: Array<{ test: (line: string) => boolean; resolve: (ok: boolean) => void }> = [];
   const done = (async () => {
-    const response = await fetch(`${baseUrl}/api/run`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+    const response = await request('POST', '/api/run', runRequest);
     if (response.status !== 200 || !response.body) throw new Error(`POST /api/run answered ${response.status}: ${await response.text()}`);
     let exit: ExitEvent | null = null;
     for await (const event of runEvents(response.body)) {
@@ -86,7 +101,7 @@ function run(request: RunRequest): Run {
       setTimeout(() => resolve(false), READY_MS);
     }),
     async stop() {
-      if (runId) await fetch(`${baseUrl}/api/runs/${runId}`, { method: 'DELETE' }).then((r) => r.body?.cancel());
+      if (runId) await request('DELETE', `/api/runs/${runId}`).then((response) => response.body?.cancel());
       await done.catch(() => {});
     },
   };
@@ -94,7 +109,9 @@ function run(request: RunRequest): Run {
 
 /** Runs `program` against the exercise's checker, as the page does; returns the verdict. */
 async function grade(exercise: Exercise, program: string): Promise<{ verdict: Verdict; log: string }> {
-  const session = ((await (await fetch(`${baseUrl}/api/sessions`, { method: 'POST' })).json()) as { id: string }).id;
+  const created = await request('POST', '/api/sessions');
+  if (created.status !== 201) throw new Error(`POST /api/sessions answered ${created.status}: ${await created.text()}`);
+  const session = ((await created.json()) as { id: string }).id;
   const reader = (): Run => run({ language: exercise.language, code: program, session, stdin: '', timeoutMs: PROGRAM_TIMEOUT_MS });
   const checker = (): Run => run({ language: 'python', code: exercise.checker, files: exercise.files, session, stdin: '', timeoutMs: exercise.timeoutMs });
   let program_: Run | undefined;
@@ -119,13 +136,22 @@ async function grade(exercise: Exercise, program: string): Promise<{ verdict: Ve
   } finally {
     await program_?.stop();
     await checker_?.stop();
-    await fetch(`${baseUrl}/api/sessions/${session}`, { method: 'DELETE' }).then((r) => r.body?.cancel());
+    await request('DELETE', `/api/sessions/${session}`).then((response) => response.body?.cancel());
   }
 }
 
 /** The `exercise=` cells of every page, by locale. */
-function exerciseCells(): Array<{ page: string; locale: string; id: string; language: string }> {
-  const found: Array<{ page: string; locale: string; id: string; language: string }> = [];
+interface ExerciseCell {
+  page: string;
+  locale: string;
+  id: string;
+  language: string;
+  /** The starting code the page offers. */
+  code: string;
+}
+
+function exerciseCells(): ExerciseCell[] {
+  const found: ExerciseCell[] = [];
   for (const { id: locale } of LOCALES) {
     const walk = (dir: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
@@ -135,7 +161,7 @@ function exerciseCells(): Array<{ page: string; locale: string; id: string; lang
       const source = readFileSync(file, 'utf8').replace(/^---\n[\s\S]*?\n---\n/, (front) => front.replace(/[^\n]/g, ''));
       const tree = unified().use(remarkParse).use(remarkMdx).parse(source) as Root;
       for (const cell of collectCells(tree)) {
-        if (cell.meta.exercise) found.push({ page: relative(CONTENT, file), locale, id: cell.meta.exercise, language: cell.meta.language });
+        if (cell.meta.exercise) found.push({ page: relative(CONTENT, file), locale, id: cell.meta.exercise, language: cell.meta.language, code: cell.code });
       }
     }
   }
@@ -173,5 +199,12 @@ describe.each(ids)('exercise %s', (id) => {
     expect(verdict.allPassed, `wrong.${exercise().language === 'python' ? 'py' : 'mjs'} passed every check\n${log}`).toBe(false);
     // It failed because the checker judged it, not because the checker itself broke.
     expect(verdict.results.some((result) => result.ok !== null), log).toBe(true);
+  }, 120_000);
+
+  test('the starting code on the page does not pass already', async () => {
+    for (const cell of exerciseCells().filter((candidate) => candidate.id === id && candidate.locale === LOCALES[0].id)) {
+      const { verdict, log } = await grade(exercise(), cell.code);
+      expect(verdict.allPassed, `${cell.page}: the exercise's starting code passes every check\n${log}`).toBe(false);
+    }
   }, 120_000);
 });
