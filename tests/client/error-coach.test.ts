@@ -18,6 +18,7 @@ const CASES: Array<[fixture: string, key: CoachKey, chapter: string]> = [
   ['py-inuse', 'in-use', 'troubleshooting'],
   ['js-inuse', 'in-use', 'troubleshooting'],
   ['py-brokenpipe', 'broken-pipe', 'socket-failures'],
+  ['js-epipe', 'broken-pipe', 'socket-failures'],
   ['py-reset', 'reset', 'socket-failures'],
   ['js-reset', 'reset', 'socket-failures'],
   ['py-timeout', 'timeout', 'socket-failures'],
