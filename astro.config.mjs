@@ -54,7 +54,7 @@ export default defineConfig({
       locales: Object.fromEntries(LOCALES.map((l) => [l.id, { label: l.label, lang: l.lang }])),
       sidebar: buildSidebar(chaptersDir),
       markdown: { processedDirs: [chaptersDir] },
-      customCss: ['./src/styles/cells.css'],
+      customCss: ['./src/styles/cells.css', './src/styles/exercise.css'],
       components: {
         MarkdownContent: './src/components/MarkdownContent.astro',
         // An en page that does not exist shows the zh page under this notice, linking to it.

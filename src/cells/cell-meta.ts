@@ -44,6 +44,8 @@ export const cellMetaSchema = z.object({
   previewPort: z.number().int().min(1).max(65535).optional(),
   /** Expected exit code (default 0; servers are stopped and not checked). */
   exitCode: z.number().int().default(0),
+  /** Id of a graded exercise (`content/exercises/<id>/`): the cell gets a Check button. */
+  exercise: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'exercise must be lower-case letters, digits and dashes').optional(),
 });
 export type CellMeta = z.infer<typeof cellMetaSchema>;
 
@@ -65,7 +67,7 @@ function unescape(text: string): string {
 }
 
 /** The words a runnable fence's meta string may hold (`run` and the options after it). */
-export const CELL_OPTIONS = ['run', 'id', 'group', 'server', 'needs', 'stdin', 'timeout', 'preview', 'exit'];
+export const CELL_OPTIONS = ['run', 'id', 'group', 'server', 'needs', 'stdin', 'timeout', 'preview', 'exit', 'exercise'];
 
 /**
  * Parses a fence's language and meta string. Returns null for ordinary (non-runnable) blocks;
@@ -102,6 +104,7 @@ export function parseCellMeta(fenceLang: string | null | undefined, meta: string
     timeoutMs: number('timeout'),
     previewPort: number('preview'),
     exitCode: number('exit'),
+    exercise: text('exercise'),
   });
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');

@@ -15,6 +15,7 @@ import type { Position } from 'unist';
 import { CellError, collectCells, locateCellError, type CollectedCell } from './collect-cells.ts';
 import { SERVER_TIMEOUT_MS } from './cell-meta.ts';
 import { readsStdin } from './heuristics.ts';
+import { loadExercise } from './exercises.ts';
 import { isLocaleId, type LocaleId } from '../i18n/locales.ts';
 import { STRINGS, translator, type StringKey } from '../i18n/strings.ts';
 
@@ -117,6 +118,7 @@ function buildCell(unit: CollectedCell[], locale: LocaleId, pageIndex: number): 
   const anyStdin = unit.some((cell) => cell.meta.stdin !== undefined || readsStdin(cell.meta.language, cell.code));
   const previewPort = unit.find((cell) => cell.meta.previewPort)?.meta.previewPort;
   const needs = first.needs;
+  const exercise = unit.find((cell) => cell.meta.exercise)?.meta.exercise;
 
   const labels = unit.map((cell) => {
     const base = LANGUAGE_LABELS[cell.meta.language];
@@ -153,6 +155,7 @@ function buildCell(unit: CollectedCell[], locale: LocaleId, pageIndex: number): 
   }
   // A label, not a control: it says in words what a server cell does (a tooltip nobody finds did).
   if (anyServer) head.push(h('span', { class: 'wb-badge' }, [t('cell.server.badge')]));
+  if (exercise) head.push(h('span', { class: 'wb-badge wb-badge-exercise' }, [t('exercise.badge')]));
   const button = (action: string, key: StringKey, extra: Attrs = {}) =>
     h('button', { type: 'button', class: `wb-btn wb-${action}`, 'data-action': action, ...extra }, [t(key)]);
   head.push(
@@ -161,6 +164,7 @@ function buildCell(unit: CollectedCell[], locale: LocaleId, pageIndex: number): 
       button('stop', 'cell.stop', { disabled: true, 'aria-keyshortcuts': 'Escape' }),
       button('reset', 'cell.reset'),
       button('copy', 'cell.copy'),
+      ...(exercise ? [button('check', 'exercise.check', { 'data-exercise': exercise })] : []),
     ]),
   );
 
@@ -204,6 +208,7 @@ function buildCell(unit: CollectedCell[], locale: LocaleId, pageIndex: number): 
         'data-timeout-ms': timeoutMs,
         'data-preview-port': meta.previewPort,
         'data-exit-code': meta.exitCode,
+        'data-exercise': meta.exercise,
       },
       panelChildren,
     );
@@ -238,6 +243,8 @@ function buildCell(unit: CollectedCell[], locale: LocaleId, pageIndex: number): 
     ]),
   );
 
+  if (exercise) body.push(exerciseResults(exercise, t, domId));
+
   if (previewPort) {
     body.push(
       h('div', { class: 'wb-preview', hidden: true, 'data-port': previewPort }, [
@@ -268,11 +275,21 @@ function buildCell(unit: CollectedCell[], locale: LocaleId, pageIndex: number): 
   );
 }
 
+/** Where an exercise's checks are listed once the reader presses Check (src/client/exercise-check.ts fills it). */
+function exerciseResults(id: string, t: ReturnType<typeof translator>, domId: (suffix: string) => string): JsxElement {
+  return h('div', { class: 'wb-exercise', hidden: true, 'data-exercise': id, 'data-pagefind-ignore': 'all' }, [
+    h('p', { class: 'wb-label', id: domId('checks-label') }, [t('exercise.results')]),
+    h('p', { class: 'wb-hint' }, [t('exercise.hint')]),
+    h('ol', { class: 'wb-checks', 'aria-labelledby': domId('checks-label') }, []),
+    h('p', { class: 'wb-verdict', role: 'status' }, []),
+  ]);
+}
+
 /** The page-level bar: runner status, the reset-network control, and the no-runner notice. */
 function buildSessionBar(locale: LocaleId): JsxElement {
   const t = translator(locale);
   // Only the strings the client shows at run time travel with the page.
-  const clientKeys = (Object.keys(STRINGS[locale]) as StringKey[]).filter((key) => /^(exit|runner|wire|cell\.(status|copied|copy|editor|run|stop|stdin))/.test(key));
+  const clientKeys = (Object.keys(STRINGS[locale]) as StringKey[]).filter((key) => /^(exit|runner|wire|coach|exercise|cell\.(status|copied|copy|editor|run|stop|stdin))/.test(key));
   const clientStrings = Object.fromEntries(clientKeys.map((key) => [key, STRINGS[locale][key]]));
   // data-pagefind-ignore: the runner's notices are not what a search should find on every page.
   return h('workbook-session', { class: 'wb-session not-content', 'data-pagefind-ignore': 'all', 'data-strings': JSON.stringify(clientStrings), 'data-locale': locale }, [
@@ -306,6 +323,8 @@ export function remarkCells(options: RemarkCellsOptions = {}) {
       throw new Error(message);
     }
     if (cells.length === 0) return;
+    // An exercise cell names a folder of content/exercises/: a missing or broken one fails the build.
+    for (const cell of cells) if (cell.meta.exercise && options.contentDir) loadExercise(cell.meta.exercise, options.contentDir);
     const locale = localeOfPath(file.path, options);
     const units = unitsOf(cells);
 

@@ -14,6 +14,7 @@ import { t } from './page-strings.ts';
 import type { EditorHandle } from './editor.ts';
 import { readsStdin, serverPorts } from '../cells/heuristics.ts';
 import { forgetEdit, loadEdit, saveEdit } from './saved-edits.ts';
+import { showCoach } from './coach-view.ts';
 import { addWireToggle } from './wire-toggle.ts';
 
 type CellState = 'idle' | 'starting' | 'running';
@@ -280,6 +281,7 @@ export class WorkbookCell extends HTMLElement {
       case 'eof': return void this.sendEof();
       case 'send-example': return void this.sendExample();
       case 'reload': return this.reloadPreview();
+      case 'check': return void import('./exercise-check.ts').then(({ checkExercise }) => checkExercise(this.exerciseCell, target as HTMLButtonElement));
     }
   }
 
@@ -376,6 +378,7 @@ export class WorkbookCell extends HTMLElement {
     this.run = run;
     this.setState('starting');
     this.output.clear();
+    showCoach(this.querySelector<HTMLElement>('.wb-output')!, '');
     $.exit.textContent = t('cell.status.starting');
     $.result.hidden = false;
     panel.querySelector<HTMLElement>('.wb-expected')?.setAttribute('hidden', '');
@@ -404,6 +407,8 @@ export class WorkbookCell extends HTMLElement {
         },
       });
       if (this.run === run) $.exit.textContent = formatExit(exit);
+      // A socket error a beginner meets: explained in the page's language, with the chapter.
+      if (this.run === run) showCoach(this.querySelector<HTMLElement>('.wb-output')!, this.output.text);
       this.dataset.exitReason = exit.reason;
     } catch (error) {
       if (this.run === run && !abort.signal.aborted) {
@@ -550,6 +555,19 @@ export class WorkbookCell extends HTMLElement {
     run.stdinOpen = false;
     this.setStdinEnabled(false);
     await runner.sendStdin(run.runId, { eof: true });
+  }
+
+  /** What an exercise's check needs of this cell (exercise-check.ts). */
+  private get exerciseCell() {
+    return {
+      root: this,
+      launch: async () => {
+        if (this.run) await this.stop();
+        const done = this.start();
+        await this.ready;
+        return { done };
+      },
+    };
   }
 
   // ----- reset, copy, preview --------------------------------------------------------------

@@ -25,6 +25,8 @@ export interface RunOptions {
   /** Given up front and then closed; absent keeps stdin open for `sendStdin`. */
   stdin?: string;
   timeoutMs?: number;
+  /** Files written to the session's working directory first (see the API's `files`). */
+  files?: Record<string, string>;
   signal?: AbortSignal;
   onEvent: (event: RunEvent) => void;
 }
@@ -153,7 +155,7 @@ export class RunnerClient extends EventTarget {
   private async post(options: RunOptions): Promise<Response> {
     try {
       const session = await this.session();
-      const body = { language: options.language, code: options.code, session, stdin: options.stdin, timeoutMs: options.timeoutMs };
+      const body = { language: options.language, code: options.code, session, stdin: options.stdin, timeoutMs: options.timeoutMs, files: options.files };
       return await fetch(`${API}/run`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
