@@ -115,6 +115,8 @@ export const runnerConfigSchema = z.object({
    * router can send each request to the runner that holds it without reading bodies.
    */
   runnerName: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'a runner name is 1-32 lowercase letters, digits and dashes, starting with a letter or digit').default('local'),
+  /** On SIGTERM, how long live runs may go on before they are ended (reason `session-ended`) and the runner exits. */
+  drainMs: z.number().int().min(0).default(60_000),
   /** Log level (pino). */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -139,6 +141,7 @@ const ENVIRONMENT: Record<string, (config: Record<string, any>, value: string) =
   RUNNER_PYTHON: (c, v) => (c.pythonPath = v),
   RUNNER_NODE: (c, v) => (c.nodePath = v),
   RUNNER_NAME: (c, v) => (c.runnerName = v),
+  RUNNER_DRAIN_MS: (c, v) => (c.drainMs = Number(v)),
   LOG_LEVEL: (c, v) => (c.logLevel = v),
   // HTTP layer
   RUNNER_PREVIEW_ORIGIN: (c, v) => ((c.http ??= {}).previewOrigin = v),

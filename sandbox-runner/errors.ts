@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'unsupported-media-type'
   | 'busy'
   | 'sandbox-unavailable'
+  | 'draining'
   | 'preview-failed'
   | 'internal';
 
@@ -64,6 +65,8 @@ export const errors = {
     new RunnerError('preview-failed', 502, `The server on port ${port} in this session sent an answer that is not well-formed HTTP/1.1 (${detail}); the preview shows only well-formed answers. Fix the server cell's response.`),
   previewOnly: (path: string) => new RunnerError('not-found', 404, `This origin serves only previews (/api/sessions/:id/preview/:port/...), not ${path}. The API is on the site's own origin.`),
   noPreviewOrigin: () => new RunnerError('sandbox-unavailable', 503, 'This runner has no preview origin: start it with its own server (PREVIEW_PORT) or set RUNNER_PREVIEW_ORIGIN.'),
+  draining: (runner: string) =>
+    new RunnerError('draining', 503, `Runner "${runner}" is shutting down and takes no new sessions or runs; runs already going finish. Start a new session (POST /api/sessions), which goes to another runner.`, 1),
   sandboxUnavailable: (detail: string) => new RunnerError('sandbox-unavailable', 503, `The sandbox is unavailable: ${detail}`, 30),
   previewFailed: (port: number, detail: string) =>
     new RunnerError('preview-failed', 502, `Nothing answered HTTP on port ${port} in this session (${detail}). Start a server cell that listens on 127.0.0.1:${port} first.`),

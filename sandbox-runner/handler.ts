@@ -31,6 +31,14 @@ export interface RunnerHandler {
   listenPreview(options: { host: string; port: number }): Promise<PreviewListener>;
   /** Ends every session and run, and the preview listener. */
   close(): Promise<void>;
+  /**
+   * Leaves gracefully (SIGTERM): at once readiness fails and new sessions and runs are refused
+   * (503 `draining`); runs already going get `graceMs` to finish, then end with reason
+   * `session-ended`; then everything is closed as by `close()`.
+   */
+  drain(graceMs: number): Promise<void>;
+  /** True once `drain` was called. */
+  readonly draining: boolean;
   readonly config: RunnerConfig;
   /** Why the sandbox is unavailable, when it is (the API then answers 503). */
   readonly unavailableReason?: string;
@@ -78,7 +86,9 @@ export async function createRunnerHandler(options: RunnerHandlerOptions = {}): P
     const name = req.headers.host ? hostNameOf(req.headers.host) : listenHost ?? '127.0.0.1';
     return `http://${name.includes(':') ? `[${name}]` : name}:${previewPort}`;
   };
+  const lifecycle = { draining: false };
   const ctx: ApiContext = {
+    lifecycle,
     config,
     sessions,
     unavailableReason,
@@ -89,6 +99,13 @@ export async function createRunnerHandler(options: RunnerHandlerOptions = {}): P
     previewOriginFor,
   };
   let previewListener: PreviewListener | undefined;
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      // Sessions first: their runs' streams get their exit events while the listeners still serve.
+      await sessions?.close();
+      await previewListener?.close();
+    })());
   return {
     config,
     unavailableReason,
@@ -116,9 +133,16 @@ export async function createRunnerHandler(options: RunnerHandlerOptions = {}): P
       };
       return previewListener;
     },
-    close: async () => {
-      await previewListener?.close();
-      await sessions?.close();
+    close,
+    get draining() {
+      return lifecycle.draining;
+    },
+    drain: async (graceMs) => {
+      lifecycle.draining = true;
+      log.info({ runner: config.runnerName, graceMs, runs: sessions?.runCount ?? 0, sessions: sessions?.sessionCount ?? 0 }, 'draining: no new work; live runs may finish');
+      const finished = (await sessions?.whenNoRuns(graceMs)) ?? true;
+      log.info({ runner: config.runnerName, runsLeft: sessions?.runCount ?? 0, finished }, finished ? 'drained: every run finished' : 'drain grace over: ending the runs left');
+      await close();
     },
   };
 }

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RunnerConfig } from '../config.ts';
 import { errors, RunnerError } from '../errors.ts';
-import { LANGUAGES, type ErrorBody, type HealthBody, type RunEvent } from '../protocol.ts';
+import { LANGUAGES, type ErrorBody, type HealthBody, type LiveBody, type ReadyBody, type RunEvent } from '../protocol.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
 import { parseJson, parseRunRequest, parseStdinRequest } from './requests.ts';
 import { checkHost, hostNameOf, checkJsonBody, checkWriteOrigin } from './request-guard.ts';
@@ -65,6 +65,13 @@ export interface ApiContext {
   allowedHosts: readonly string[];
   /** The preview origin for a request to the site (null: this runner serves no previews). */
   previewOriginFor(req: IncomingMessage): string | null;
+  /** Set once the runner is leaving (SIGTERM): readiness fails and new work is refused. */
+  readonly lifecycle: { draining: boolean };
+}
+
+/** Every answer of this runner names it, so an operator (or a test) sees which runner answered behind a router. */
+function nameRunner(ctx: ApiContext, res: ServerResponse): void {
+  res.setHeader('X-Runner', ctx.config.runnerName);
 }
 
 /** Handles /api/* requests on the site's origin; returns false for any other path so the caller can serve it. */
@@ -74,6 +81,7 @@ export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: Serv
   if (path !== '/api' && !path.startsWith('/api/')) return false;
   const method = req.method ?? 'GET';
   const requestId = randomUUID();
+  nameRunner(ctx, res);
   try {
     checkHost(req, ctx.allowedHosts);
     checkWriteOrigin(req);
@@ -93,6 +101,7 @@ export async function handlePreview(ctx: ApiContext, req: IncomingMessage, res: 
   const url = new URL(req.url ?? '/', 'http://preview');
   const method = req.method ?? 'GET';
   const requestId = randomUUID();
+  nameRunner(ctx, res);
   try {
     checkHost(req, ctx.allowedHosts);
     allowSiteToRead(req, res, ctx.allowedHosts);
@@ -138,6 +147,27 @@ function manager(ctx: ApiContext): SessionManager {
   return ctx.sessions;
 }
 
+/** The session manager for new work (a session, a run): refused while the runner drains. */
+function managerForNewWork(ctx: ApiContext): SessionManager {
+  if (ctx.lifecycle.draining) throw errors.draining(ctx.config.runnerName);
+  return manager(ctx);
+}
+
+function decode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw errors.badRequest(`The path segment ${JSON.stringify(segment)} is not valid percent-encoding.`);
+  }
+}
+
+/** A run of the given session (a session-scoped path names both; a run of another session is not found there). */
+function runInSession(ctx: ApiContext, sessionId: string | undefined, runId: string) {
+  const run = manager(ctx).getRun(runId);
+  if (sessionId !== undefined && run.sessionId !== sessionId) throw errors.runNotFound(runId);
+  return run;
+}
+
 function allow(method: string, path: string, allowed: string[]): void {
   if (!allowed.includes(method)) throw errors.methodNotAllowed(method, path, allowed.join(' or '));
 }
@@ -154,19 +184,32 @@ async function route(ctx: ApiContext, req: IncomingMessage, res: ServerResponse,
   if (path === '/api/health') {
     allow(method, path, ['GET', 'HEAD']);
     const sandbox = ctx.sessions?.sandboxDescription;
-    const body: HealthBody = { ok: ctx.sessions !== null, languages: [...LANGUAGES], sandbox: sandbox ? sandbox.name : `unavailable: ${ctx.unavailableReason}`, cgroup: sandbox?.cgroup ?? null, previewOrigin: ctx.previewOriginFor(req) };
+    const body: HealthBody = { ok: ctx.sessions !== null, runner: ctx.config.runnerName, languages: [...LANGUAGES], sandbox: sandbox ? sandbox.name : `unavailable: ${ctx.unavailableReason}`, cgroup: sandbox?.cgroup ?? null, previewOrigin: ctx.previewOriginFor(req) };
     return sendJson(res, ctx.sessions ? 200 : 503, body);
+  }
+  if (path === '/api/ready') {
+    // Readiness: may this runner be given new sessions? Not while it drains or has no sandbox.
+    allow(method, path, ['GET', 'HEAD']);
+    const reason = ctx.lifecycle.draining ? 'draining: the runner is shutting down and takes no new work' : ctx.sessions ? null : `no sandbox: ${ctx.unavailableReason}`;
+    const body: ReadyBody = { ready: reason === null, runner: ctx.config.runnerName, ...(reason ? { reason } : {}) };
+    return sendJson(res, reason ? 503 : 200, body);
+  }
+  if (path === '/api/live') {
+    // Liveness: the process answers (a runner without a sandbox or draining is still alive).
+    allow(method, path, ['GET', 'HEAD']);
+    const body: LiveBody = { live: true, runner: ctx.config.runnerName };
+    return sendJson(res, 200, body);
   }
   if (path === '/api/sessions') {
     allow(method, path, ['POST']);
-    const sessions = manager(ctx);
+    const sessions = managerForNewWork(ctx);
     const session = await ctx.quotas.createSession(clientAddressOf(req, ctx.config.http.trustProxy), sessions, () => sessions.createSession());
     return sendJson(res, 201, { id: session.id });
   }
   let match = /^\/api\/sessions\/([^/]+)$/.exec(path);
   if (match) {
     allow(method, path, ['DELETE']);
-    const id = decodeURIComponent(match[1]);
+    const id = decode(match[1]);
     await manager(ctx).endSession(id);
     ctx.quotas.sessionEnded(id);
     res.writeHead(204).end();
@@ -177,20 +220,31 @@ async function route(ctx: ApiContext, req: IncomingMessage, res: ServerResponse,
     const body = parseJson(await readBody(req, maxBodyBytes(ctx.config)));
     return streamRun(ctx, req, res, parseRunRequest(body, ctx.config.limits));
   }
-  match = /^\/api\/runs\/([^/]+)\/stdin$/.exec(path);
+  match = /^\/api\/sessions\/([^/]+)\/runs$/.exec(path);
+  if (match) {
+    allow(method, path, ['POST']);
+    const session = decode(match[1]);
+    const request = parseRunRequest(parseJson(await readBody(req, maxBodyBytes(ctx.config))), ctx.config.limits);
+    if (request.session !== undefined && request.session !== session) {
+      throw errors.badRequest(`The body names session "${request.session}" but the path names "${session}"; leave "session" out of the body (the path says it) or make them match.`);
+    }
+    return streamRun(ctx, req, res, { ...request, session });
+  }
+  // Run-scoped paths: /api/runs/:run/... (one runner) or /api/sessions/:id/runs/:run/... (routable).
+  match = /^\/api\/(?:sessions\/([^/]+)\/)?runs\/([^/]+)\/stdin$/.exec(path);
   if (match) {
     allow(method, path, ['POST']);
     const body = parseStdinRequest(parseJson(await readBody(req, maxBodyBytes(ctx.config))), ctx.config.limits);
-    const run = manager(ctx).getRun(decodeURIComponent(match[1]));
+    const run = runInSession(ctx, match[1] === undefined ? undefined : decode(match[1]), decode(match[2]));
     if ('eof' in body) run.closeStdin();
     else if (!(await run.writeStdin(body.data))) throw errors.badRequest('This run\'s stdin is already closed (it was given up front or ended with {"eof": true}).');
     res.writeHead(204).end();
     return;
   }
-  match = /^\/api\/runs\/([^/]+)$/.exec(path);
+  match = /^\/api\/(?:sessions\/([^/]+)\/)?runs\/([^/]+)$/.exec(path);
   if (match) {
     allow(method, path, ['DELETE']);
-    manager(ctx).getRun(decodeURIComponent(match[1])).stop('stopped', { graceful: true });
+    runInSession(ctx, match[1] === undefined ? undefined : decode(match[1]), decode(match[2])).stop('stopped', { graceful: true });
     res.writeHead(204).end();
     return;
   }
@@ -208,7 +262,7 @@ async function streamRun(ctx: ApiContext, req: IncomingMessage, res: ServerRespo
     if (res.writableEnded || res.destroyed) return true;
     return res.write(JSON.stringify(event) + '\n');
   };
-  const sessions = manager(ctx);
+  const sessions = managerForNewWork(ctx);
   const releaseSlot = ctx.quotas.takeRunSlot(clientAddressOf(req, ctx.config.http.trustProxy));
   let run: Awaited<ReturnType<SessionManager['startRun']>>;
   try {

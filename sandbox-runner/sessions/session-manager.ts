@@ -258,6 +258,19 @@ export class SessionManager {
     return this.getSession(sessionId).env.openPreviewConnection(port);
   }
 
+  /**
+   * Resolves true once no run is going (or being started), or false when `timeoutMs` passed
+   * first (a draining runner's grace period).
+   */
+  async whenNoRuns(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.runs.size + this.startingTotal > 0) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100, deadline - Date.now())));
+    }
+    return true;
+  }
+
   /** What the sandbox is: its name and cgroup version (for health and the start-up line). */
   get sandboxDescription() {
     return this.host.description;
