@@ -138,6 +138,7 @@ const ENVIRONMENT: Record<string, (config: Record<string, any>, value: string) =
   RUNNER_SPARE_SESSIONS: (c, v) => (c.spareSessions = Number(v)),
   RUNNER_SPARE_SANDBOXES: (c, v) => (c.spareSandboxesPerSession = Number(v)),
   RUNNER_STATE_DIR: (c, v) => (c.stateDir = v),
+  RUNNER_CGROUP_NAME: (c, v) => (c.cgroupName = v),
   RUNNER_PYTHON: (c, v) => (c.pythonPath = v),
   RUNNER_NODE: (c, v) => (c.nodePath = v),
   RUNNER_NAME: (c, v) => (c.runnerName = v),
