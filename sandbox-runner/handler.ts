@@ -14,6 +14,7 @@ import { isRefusedConnection, limitConnectionsPerClient, serverOptions } from '.
 import { BubblewrapBackend, type InstanceLayout } from './sandbox/bubblewrap-backend.ts';
 import type { BackendDescription, SandboxBackend } from './sandbox/backend.ts';
 import { SessionManager } from './sessions/session-manager.ts';
+import { RunnerMetrics } from './metrics.ts';
 
 export interface PreviewListener {
   /** The port it listens on. */
@@ -87,8 +88,16 @@ export async function createRunnerHandler(options: RunnerHandlerOptions = {}): P
     return `http://${name.includes(':') ? `[${name}]` : name}:${previewPort}`;
   };
   const lifecycle = { draining: false };
+  const metrics = new RunnerMetrics({
+    runnerName: config.runnerName,
+    sessions: () => sessions?.sessionCount ?? 0,
+    runs: () => sessions?.runCount ?? 0,
+    draining: () => lifecycle.draining,
+    usage: async () => (await sessions?.usage()) ?? null,
+  });
   const ctx: ApiContext = {
     lifecycle,
+    metrics,
     config,
     sessions,
     unavailableReason,

@@ -14,6 +14,7 @@ import { checkHost, hostNameOf, checkJsonBody, checkWriteOrigin } from './reques
 import { clientAddressOf } from './client-address.ts';
 import type { ClientQuotas } from './client-quotas.ts';
 import { PREVIEW_PATH, previewSafetyHeaders, type PreviewRelay } from './preview.ts';
+import type { RunnerMetrics } from '../metrics.ts';
 
 /** Bodies larger than this are refused before parsing (code + stdin + JSON escaping). */
 export function maxBodyBytes(config: RunnerConfig): number {
@@ -65,6 +66,7 @@ export interface ApiContext {
   allowedHosts: readonly string[];
   /** The preview origin for a request to the site (null: this runner serves no previews). */
   previewOriginFor(req: IncomingMessage): string | null;
+  metrics: RunnerMetrics;
   /** Set once the runner is leaving (SIGTERM): readiness fails and new work is refused. */
   readonly lifecycle: { draining: boolean };
 }
@@ -78,7 +80,7 @@ function nameRunner(ctx: ApiContext, res: ServerResponse): void {
 export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://runner');
   const path = url.pathname;
-  if (path !== '/api' && !path.startsWith('/api/')) return false;
+  if (path !== '/api' && !path.startsWith('/api/') && path !== '/metrics') return false;
   const method = req.method ?? 'GET';
   const requestId = randomUUID();
   nameRunner(ctx, res);
@@ -135,6 +137,8 @@ function allowSiteToRead(req: IncomingMessage, res: ServerResponse, allowedHosts
 
 function answerError(ctx: ApiContext, res: ServerResponse, error: unknown, requestId: string, method: string, path: string, headers: Record<string, string> = {}): void {
   if (error instanceof RunnerError) {
+    if (error.busyCause) ctx.metrics.busy(error.busyCause);
+    if (error.code === 'sandbox-unavailable' && ctx.sessions) ctx.metrics.sandboxFailed(path === '/api/sessions' ? 'session' : 'run-start');
     sendError(res, error, headers);
   } else {
     ctx.log.error({ err: error, requestId, method, path }, 'request failed');
@@ -186,6 +190,13 @@ async function route(ctx: ApiContext, req: IncomingMessage, res: ServerResponse,
     const sandbox = ctx.sessions?.sandboxDescription;
     const body: HealthBody = { ok: ctx.sessions !== null, runner: ctx.config.runnerName, languages: [...LANGUAGES], sandbox: sandbox ? sandbox.name : `unavailable: ${ctx.unavailableReason}`, cgroup: sandbox?.cgroup ?? null, previewOrigin: ctx.previewOriginFor(req) };
     return sendJson(res, ctx.sessions ? 200 : 503, body);
+  }
+  if (path === '/metrics') {
+    allow(method, path, ['GET']);
+    const text = await ctx.metrics.text();
+    res.writeHead(200, { 'Content-Type': ctx.metrics.contentType, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+    return;
   }
   if (path === '/api/ready') {
     // Readiness: may this runner be given new sessions? Not while it drains or has no sandbox.
@@ -264,6 +275,7 @@ async function streamRun(ctx: ApiContext, req: IncomingMessage, res: ServerRespo
   };
   const sessions = managerForNewWork(ctx);
   const releaseSlot = ctx.quotas.takeRunSlot(clientAddressOf(req, ctx.config.http.trustProxy));
+  const requested = performance.now();
   let run: Awaited<ReturnType<SessionManager['startRun']>>;
   try {
     run = await sessions.startRun(request, sink);
@@ -271,6 +283,7 @@ async function streamRun(ctx: ApiContext, req: IncomingMessage, res: ServerRespo
     releaseSlot();
     throw error;
   }
+  ctx.metrics.runStarted(request.language, (performance.now() - requested) / 1000);
   run.finished.then(releaseSlot, releaseSlot);
   res.on('drain', () => run.resumeOutput());
   // The reader closed the stream: stop the program.
@@ -279,6 +292,7 @@ async function streamRun(ctx: ApiContext, req: IncomingMessage, res: ServerRespo
   });
   req.socket.setNoDelay(true);
   const exit = await run.finished;
+  ctx.metrics.runEnded(request.language, exit.reason, exit.durationMs / 1000);
   sink(exit);
   res.end();
 }

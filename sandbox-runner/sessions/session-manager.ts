@@ -81,7 +81,7 @@ export class SessionManager {
 
   /** Creates a session (taken from the prepared pool when one is ready). */
   async createSession(): Promise<Session> {
-    if (this.sessions.size + this.pendingSessions >= this.config.limits.maxSessions) throw errors.runnerBusy(`${this.config.limits.maxSessions} live sessions`);
+    if (this.sessions.size + this.pendingSessions >= this.config.limits.maxSessions) throw errors.runnerBusy(`${this.config.limits.maxSessions} live sessions`, 'runner-sessions');
     this.pendingSessions++;
     try {
       const spare = this.spareSessions.shift();
@@ -162,7 +162,7 @@ export class SessionManager {
     // Count slots before any await, or a burst slips past the limits.
     const existing = request.session !== undefined ? this.getSession(request.session) : undefined;
     if (existing && existing.activeRuns >= this.config.limits.maxRunsPerSession) throw errors.sessionBusy(this.config.limits.maxRunsPerSession);
-    if (this.runs.size + this.startingTotal >= this.config.limits.maxRunsTotal) throw errors.runnerBusy(`${this.config.limits.maxRunsTotal} runs at once`);
+    if (this.runs.size + this.startingTotal >= this.config.limits.maxRunsTotal) throw errors.runnerBusy(`${this.config.limits.maxRunsTotal} runs at once`, 'runner-runs');
     this.startingTotal++;
     if (existing) existing.startingRuns++;
     let session = existing;
@@ -269,6 +269,11 @@ export class SessionManager {
       await new Promise((resolve) => setTimeout(resolve, Math.min(100, deadline - Date.now())));
     }
     return true;
+  }
+
+  /** Memory and CPU of every session together, from the sandbox's cgroups (null without). */
+  async usage() {
+    return (await this.host.usage?.()) ?? null;
   }
 
   /** What the sandbox is: its name and cgroup version (for health and the start-up line). */
