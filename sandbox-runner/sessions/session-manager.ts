@@ -55,6 +55,8 @@ export class SessionManager {
   private readonly runs = new Map<string, Run>();
   private readonly spareSessions: Array<Promise<Session>> = [];
   private startingTotal = 0;
+  /** Sessions ended through the API whose removal is still under way. */
+  private readonly teardowns = new Set<Promise<void>>();
   private pendingSessions = 0;
   private closed = false;
   private readonly sweeper: NodeJS.Timeout;
@@ -223,11 +225,17 @@ export class SessionManager {
     else this.prepareSpareSandboxes(session);
   }
 
-  /** Ends a session: every run in it ends with reason session-ended, then all is removed. */
+  /**
+   * Ends a session: it is gone at once (and every run in it is told to end with reason
+   * session-ended); its processes, cgroups and mounts are removed in the background, so a
+   * reader's DELETE does not wait for the kernel's teardown. `close()` waits for it.
+   */
   async endSession(id: string): Promise<void> {
     const session = this.sessions.get(id);
     if (!session || session.ended) throw errors.sessionNotFound(id);
-    await this.finishSession(session);
+    const teardown = this.finishSession(session).catch((error) => this.log.warn({ err: error, session: id }, 'removing a session failed'));
+    this.teardowns.add(teardown);
+    void teardown.finally(() => this.teardowns.delete(teardown));
   }
 
   private async finishSession(session: Session): Promise<void> {
@@ -286,6 +294,7 @@ export class SessionManager {
     clearInterval(this.sweeper);
     const spares = this.spareSessions.splice(0);
     await Promise.allSettled([...this.sessions.values()].map((session) => this.finishSession(session)));
+    await Promise.allSettled([...this.teardowns]);
     await Promise.allSettled(spares.map(async (spare) => {
       const session = await spare;
       session.ended = true;

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import { api, createSession, readEvents, sleep, summarize } from '../support.ts';
-import { processLeftovers, startRunnerProcess, type RunnerProcess } from '../support-process.ts';
+import { processLeftovers, startRunnerProcess, type RunnerProcess } from '../../../scripts/cluster-processes.ts';
 import type { RunEvent } from '../../../sandbox-runner/protocol.ts';
 
 const STATE_DIR = '/run/socket-workbook-test';

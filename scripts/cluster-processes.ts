@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = fileURLToPath(new URL('../../sandbox-runner/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../sandbox-runner/main.ts', import.meta.url));
 
 export interface RunnerProcess {
   child: ChildProcess;
