@@ -110,7 +110,7 @@ const think = () => sleep(THINK_MS * (0.5 + Math.random()));
 
 async function reader(index: number, target: Target, until: number): Promise<void> {
   const localAddress = `127.1.${Math.floor(index / 250)}.${(index % 250) + 1}`;
-  const dispatcher = new Agent({ connect: { localAddress }, keepAliveTimeout: 4_000 });
+  const dispatcher = new Agent({ localAddress, keepAliveTimeout: 4_000 });
   const call = (path: string, init: { method?: string; body?: unknown; signal?: AbortSignal } = {}, origin = target.base) =>
     fetch(origin + path, {
       method: init.method ?? 'GET',
