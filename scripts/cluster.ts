@@ -48,6 +48,8 @@ export interface Cluster {
   routes: RouterRunner[];
   nginx: ChildProcess;
   configFile: string;
+  /** Starts runner `name` again (after it died or left): it sweeps what its predecessor left. */
+  relaunch(name: string): Promise<RunnerProcess>;
   /** Drains every runner (SIGTERM), then stops nginx. */
   stop(): Promise<void>;
 }
@@ -141,6 +143,13 @@ export async function startCluster(): Promise<Cluster> {
     routes,
     nginx,
     configFile,
+    relaunch: async (name) => {
+      const route = routes.find((candidate) => candidate.name === name);
+      if (!route) throw new Error(`no runner ${name} in this cluster`);
+      await launch(route);
+      await refresh();
+      return runners.get(name)!;
+    },
     stop: async () => {
       stopping = true;
       clearInterval(watcher);
