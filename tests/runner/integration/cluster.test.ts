@@ -5,10 +5,9 @@
  * one without cutting its run.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { api, readEvents, sleep, summarize } from '../support.ts';
+import { api, sleep, startInSession } from '../support.ts';
 import { startCluster, type Cluster } from '../../../scripts/cluster.ts';
 import { processLeftovers } from '../../../scripts/cluster-processes.ts';
-import type { RunEvent } from '../../../sandbox-runner/protocol.ts';
 
 const DIR = '/run/socket-workbook-cluster-test';
 const CGROUP_PREFIX = 'socket-workbook-ctest';
@@ -37,26 +36,11 @@ async function newSession(): Promise<string> {
   return id;
 }
 
-/** Starts a run in `session` through the router and resolves once `ready` holds on its output. */
-async function startRun(session: string, body: object, ready: (output: string) => boolean) {
-  const response = await api(base, 'POST', `/api/sessions/${session}/runs`, body);
-  if (response.status !== 200) throw new Error(`run answered ${response.status}: ${await response.text()}`);
-  expect(response.headers.get('x-runner')).toBe(runnerOf(session));
-  const events: RunEvent[] = [];
-  let output = '';
-  const done = (async () => {
-    for await (const event of readEvents(response)) {
-      events.push(event);
-      if (event.type === 'stdout' || event.type === 'stderr') output += event.data;
-    }
-    return summarize(events);
-  })();
-  done.catch(() => {});
-  while (!(events.length && ready(output))) {
-    if (events.at(-1)?.type === 'exit') throw new Error(`ended first: ${JSON.stringify(events)}`);
-    await sleep(10);
-  }
-  return { done };
+/** Starts a run in `session` through the router; the runner named in the session answers. */
+async function startRun(session: string, body: object, ready?: (output: string) => boolean) {
+  const started = await startInSession(base, session, body, ready);
+  expect(started.runner).toBe(runnerOf(session));
+  return started;
 }
 
 const SERVER = "import socket, threading, http.server\nclass P(http.server.BaseHTTPRequestHandler):\n    def do_GET(self):\n        self.send_response(200); self.send_header('Content-Type', 'text/plain'); self.end_headers(); self.wfile.write(b'page of the reader')\nweb = http.server.HTTPServer(('127.0.0.1', 8000), P)\nthreading.Thread(target=web.serve_forever, daemon=True).start()\ns = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', 9000)); s.listen()\nprint('listening', flush=True)\nwhile True:\n    c, _ = s.accept(); c.sendall(c.recv(100).upper()); c.close()";

@@ -5,8 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningServer } from '../../../sandbox-runner/server.ts';
-import { api, createSession, expectAllClean, readEvents, sleep, startTestRunner, summarize } from '../support.ts';
-import type { RunEvent } from '../../../sandbox-runner/protocol.ts';
+import { api, createSession, expectAllClean, startInSession as startInSessionOf, startTestRunner } from '../support.ts';
 
 const NAME = 'r7';
 let runner: RunningServer;
@@ -21,30 +20,10 @@ afterAll(async () => {
   await expectAllClean();
 });
 
-/** Starts a run on a session-scoped path and waits until `ready` holds on its output. */
-async function startInSession(session: string, body: object, ready: (output: string) => boolean) {
-  const response = await api(base, 'POST', `/api/sessions/${session}/runs`, body);
-  if (response.status !== 200) throw new Error(`run answered ${response.status}: ${await response.text()}`);
-  expect(response.headers.get('x-runner')).toBe(NAME);
-  const events: RunEvent[] = [];
-  let output = '';
-  const done = (async () => {
-    for await (const event of readEvents(response)) {
-      events.push(event);
-      if (event.type === 'stdout' || event.type === 'stderr') output += event.data;
-    }
-    return summarize(events);
-  })();
-  done.catch(() => {});
-  const waitFor = async (holds: (output: string) => boolean) => {
-    while (!holds(output)) {
-      if (events.at(-1)?.type === 'exit') throw new Error(`run ended first: ${JSON.stringify(events)}`);
-      await sleep(10);
-    }
-  };
-  await waitFor((text) => events.length > 0 && ready(text));
-  const start = events[0] as Extract<RunEvent, { type: 'start' }>;
-  return { start, done, waitFor };
+async function startInSession(session: string, body: object, ready?: (output: string) => boolean) {
+  const started = await startInSessionOf(base, session, body, ready);
+  expect(started.runner).toBe(NAME);
+  return started;
 }
 
 describe('naming the runner', () => {
