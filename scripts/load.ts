@@ -8,7 +8,10 @@
  *
  * Environment: READERS (100), DURATION_S (120), THINK_MS (2000, each pause 0.5-1.5x),
  * TARGET (a running runner or router, e.g. http://127.0.0.1:8080; unset: start one here),
- * JSON (a file to write the raw figures to).
+ * METRICS (where to read each runner's /metrics, comma-separated bases; default TARGET; for the
+ * cluster: http://127.0.0.1:8080/runners/r0,http://127.0.0.1:8080/runners/r1,...),
+ * JSON (a file to write the raw figures to), IDLE=1 (capacity instead: READERS readers each
+ * start a session and a server, then sit idle; prints the memory each costs and how many fit).
  * Prints a table: operations and errors by kind, 429s, latency percentiles, runner RSS growth,
  * and what was left after the end (sessions, runs, cgroups, processes).
  */
@@ -21,6 +24,7 @@ import { processLeftovers, startRunnerProcess, type RunnerProcess } from './clus
 const READERS = Number(process.env.READERS ?? 100);
 const DURATION_MS = Number(process.env.DURATION_S ?? 120) * 1000;
 const THINK_MS = Number(process.env.THINK_MS ?? 2000);
+const IDLE = process.env.IDLE === '1';
 const STATE_DIR = '/run/socket-workbook-load';
 const CGROUP = 'socket-workbook-load';
 
@@ -192,6 +196,7 @@ async function reader(index: number, target: Target, until: number): Promise<voi
     }],
   ];
   let next = index % operations.length;
+  while (IDLE && Date.now() < until) await sleep(Math.min(1_000, until - Date.now()));
   while (Date.now() < until) {
     await think();
     if (Date.now() >= until) break;
@@ -214,12 +219,15 @@ async function reader(index: number, target: Target, until: number): Promise<voi
 }
 
 // ---- the runner(s) ---------------------------------------------------------------------------
-async function metricsOf(base: string): Promise<Map<string, number>> {
-  const text = await (await fetch(`${base}/metrics`)).text();
+/** Every sample summed by name, over one runner or several (comma-separated bases, each serving `<base>/metrics`). */
+async function metricsOf(bases: string): Promise<Map<string, number>> {
   const values = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const match = /^(\w+)(?:\{[^}]*\})? (\S+)$/.exec(line);
-    if (match) values.set(match[1], (values.get(match[1]) ?? 0) + Number(match[2]));
+  for (const base of bases.split(',')) {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    for (const line of text.split('\n')) {
+      const match = /^(\w+)(?:\{[^}]*\})? (\S+)$/.exec(line);
+      if (match) values.set(match[1], (values.get(match[1]) ?? 0) + Number(match[2]));
+    }
   }
   return values;
 }
@@ -248,7 +256,18 @@ async function main(): Promise<void> {
   let rssPeak = rssBefore;
   const sampler = setInterval(() => void rss().then((value) => (rssPeak = Math.max(rssPeak, value))), 2_000);
   // Readers arrive over the first tenth of the run, as readers of a page do.
-  await Promise.all(Array.from({ length: READERS }, (_, index) => sleep((index / READERS) * DURATION_MS * 0.1).then(() => reader(index, target, until))));
+  const readers = Promise.all(Array.from({ length: READERS }, (_, index) => sleep((index / READERS) * DURATION_MS * 0.1).then(() => reader(index, target, until))));
+  if (IDLE) {
+    // Every reader's server is up and idle by the end of the ramp: measure what they hold.
+    await sleep(Math.max(0, until - Date.now() - 5_000));
+    const held = await metricsOf(metricsBase!);
+    const sessions = held.get('workbook_sessions') ?? 0;
+    const memory = held.get('workbook_sessions_memory_bytes') ?? 0;
+    const rssNow = await rss();
+    const perReader = (memory + rssNow - rssBefore) / Math.max(1, sessions);
+    console.log(`idle readers with a live server: ${sessions}; their sessions' memory ${(memory / MiB).toFixed(0)} MiB (${(memory / Math.max(1, sessions) / MiB).toFixed(1)} MiB each), runner RSS +${((rssNow - rssBefore) / MiB).toFixed(0)} MiB; ${(perReader / MiB).toFixed(1)} MiB per reader in all -> ${Math.floor((20 * 1024 * MiB) / perReader)} readers in 20 GiB (24 GiB less the host's share)`);
+  }
+  await readers;
   const elapsed = (Date.now() - started) / 1000;
   clearInterval(sampler);
   // Give background teardowns a moment, then look at what is left.
