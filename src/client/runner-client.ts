@@ -32,6 +32,8 @@ export interface RunOptions {
 }
 
 const API = '/api';
+/** 503 codes that mean the session's runner will not run it again: `draining` (the runner's), `runner-unavailable` (the router's). */
+const SESSION_LOST = new Set(['draining', 'runner-unavailable']);
 
 async function errorOf(response: Response): Promise<RunnerError> {
   let code = `http-${response.status}`;
@@ -141,9 +143,9 @@ export class RunnerClient extends EventTarget {
    */
   async run(options: RunOptions): Promise<ExitEvent> {
     let response = await this.post(options);
-    if (response.status === 404 || (response.status === 503 && (await errorOf(response.clone())).code === 'draining')) {
-      // The session ended (idle, lifetime, reset elsewhere), or its runner is leaving: start a
-      // new one (on another runner, behind a router), once.
+    if (response.status === 404 || (response.status === 503 && SESSION_LOST.has((await errorOf(response.clone())).code))) {
+      // The session ended (idle, lifetime, reset elsewhere), or its runner is leaving or gone
+      // (the router's answer): start a new one (on another runner, behind a router), once.
       this.sessionPromise = null;
       response = await this.post(options);
     }
