@@ -118,7 +118,7 @@ export async function startCluster(): Promise<Cluster> {
           route.down = !ready;
         }),
       );
-      if (routes.map((route) => route.down).join() === before || nginx.exitCode !== null) return;
+      if (stopping || routes.map((route) => route.down).join() === before || nginx.exitCode !== null) return;
       writeConfig();
       console.log(`cluster: ready runners now ${routes.filter((route) => !route.down).map((route) => route.name).join(', ') || 'none'}; nginx reloads`);
       nginx.kill('SIGHUP');
