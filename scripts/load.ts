@@ -10,7 +10,7 @@
  * TARGET (a running runner or router, e.g. http://127.0.0.1:8080; unset: start one here),
  * METRICS (where to read each runner's /metrics, comma-separated bases; default TARGET; for the
  * cluster: http://127.0.0.1:8080/runners/r0,http://127.0.0.1:8080/runners/r1,...),
- * JSON (a file to write the raw figures to), IDLE=1 (capacity instead: READERS readers each
+ * JSON (a file to write the raw figures to), RUNNER_LOG (a file for the runner's own log), IDLE=1 (capacity instead: READERS readers each
  * start a session and a server, then sit idle; prints the memory each costs and how many fit).
  * Prints a table: operations and errors by kind, 429s, latency percentiles, runner RSS growth,
  * and what was left after the end (sessions, runs, cgroups, processes).
@@ -280,6 +280,8 @@ async function main(): Promise<void> {
     own.child.kill('SIGTERM');
     exitCode = await own.exited;
     leftovers = processLeftovers(own.child.pid!, STATE_DIR, CGROUP);
+    // The runner's own log lines (warnings and errors) explain the errors above.
+    if (process.env.RUNNER_LOG) writeFileSync(process.env.RUNNER_LOG, own.output());
   }
 
   const ops = [...counts.keys()].sort();
