@@ -19,11 +19,15 @@ export interface RunnerProcess {
 }
 
 /** Starts `sandbox-runner/main.ts` with `env` on top of the test's own; resolves once it listens. */
-export async function startRunnerProcess(env: Record<string, string>, timeoutMs = 60_000): Promise<RunnerProcess> {
+export async function startRunnerProcess(env: Record<string, string>, timeoutMs = 60_000, onOutput?: (text: string) => void): Promise<RunnerProcess> {
   const child = spawn(process.execPath, [MAIN], { env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
+  const take = (chunk: Buffer) => {
+    output += chunk;
+    onOutput?.(String(chunk));
+  };
+  child.stdout!.on('data', take);
+  child.stderr!.on('data', take);
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const deadline = Date.now() + timeoutMs;
   for (;;) {

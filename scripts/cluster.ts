@@ -84,7 +84,8 @@ export async function startCluster(): Promise<Cluster> {
     RUNNER_PREVIEW_ORIGIN: previewOrigin,
   });
   const launch = async (route: RouterRunner): Promise<void> => {
-    const runner = await startRunnerProcess(envFor(route));
+    // The runner's log lines, each marked with its name (LOG_LEVEL applies to every runner).
+    const runner = await startRunnerProcess(envFor(route), 60_000, (text) => process.stdout.write(text.replace(/^(?=.)/gm, `[${route.name}] `)));
     runners.set(route.name, runner);
     void runner.exited.then((code) => {
       if (runners.get(route.name) !== runner) return;
