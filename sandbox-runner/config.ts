@@ -119,6 +119,8 @@ export const runnerConfigSchema = z.object({
   runnerName: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'a runner name is 1-32 lowercase letters, digits and dashes, starting with a letter or digit').default('local'),
   /** Capture each session's loopback packets for the wire view (`RUNNER_WIRE=off` turns it off). */
   wire: z.boolean().default(true),
+  /** On SIGTERM, how long live runs may go on before they are ended (reason `session-ended`) and the runner exits. */
+  drainMs: z.number().int().min(0).default(60_000),
   /** Log level (pino). */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -140,11 +142,13 @@ const ENVIRONMENT: Record<string, (config: Record<string, any>, value: string) =
   RUNNER_SPARE_SESSIONS: (c, v) => (c.spareSessions = Number(v)),
   RUNNER_SPARE_SANDBOXES: (c, v) => (c.spareSandboxesPerSession = Number(v)),
   RUNNER_STATE_DIR: (c, v) => (c.stateDir = v),
+  RUNNER_CGROUP_NAME: (c, v) => (c.cgroupName = v),
   RUNNER_PYTHON: (c, v) => (c.pythonPath = v),
   RUNNER_NODE: (c, v) => (c.nodePath = v),
   RUNNER_NAME: (c, v) => (c.runnerName = v),
   RUNNER_WIRE_PACKETS: (c, v) => ((c.limits ??= {}).wirePacketsPerSession = Number(v)),
   RUNNER_WIRE: (c, v) => (c.wire = v === 'on' || v === '1' ? true : v === 'off' || v === '0' ? false : v),
+  RUNNER_DRAIN_MS: (c, v) => (c.drainMs = Number(v)),
   LOG_LEVEL: (c, v) => (c.logLevel = v),
   // HTTP layer
   RUNNER_PREVIEW_ORIGIN: (c, v) => ((c.http ??= {}).previewOrigin = v),

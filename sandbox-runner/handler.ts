@@ -14,6 +14,7 @@ import { isRefusedConnection, limitConnectionsPerClient, serverOptions } from '.
 import { BubblewrapBackend, type InstanceLayout } from './sandbox/bubblewrap-backend.ts';
 import type { BackendDescription, SandboxBackend } from './sandbox/backend.ts';
 import { SessionManager } from './sessions/session-manager.ts';
+import { RunnerMetrics } from './metrics.ts';
 
 export interface PreviewListener {
   /** The port it listens on. */
@@ -31,6 +32,14 @@ export interface RunnerHandler {
   listenPreview(options: { host: string; port: number }): Promise<PreviewListener>;
   /** Ends every session and run, and the preview listener. */
   close(): Promise<void>;
+  /**
+   * Leaves gracefully (SIGTERM): at once readiness fails and new sessions and runs are refused
+   * (503 `draining`); runs already going get `graceMs` to finish, then end with reason
+   * `session-ended`; then everything is closed as by `close()`.
+   */
+  drain(graceMs: number): Promise<void>;
+  /** True once `drain` was called. */
+  readonly draining: boolean;
   readonly config: RunnerConfig;
   /** Why the sandbox is unavailable, when it is (the API then answers 503). */
   readonly unavailableReason?: string;
@@ -78,7 +87,17 @@ export async function createRunnerHandler(options: RunnerHandlerOptions = {}): P
     const name = req.headers.host ? hostNameOf(req.headers.host) : listenHost ?? '127.0.0.1';
     return `http://${name.includes(':') ? `[${name}]` : name}:${previewPort}`;
   };
+  const lifecycle = { draining: false };
+  const metrics = new RunnerMetrics({
+    runnerName: config.runnerName,
+    sessions: () => sessions?.sessionCount ?? 0,
+    runs: () => sessions?.runCount ?? 0,
+    draining: () => lifecycle.draining,
+    usage: async () => (await sessions?.usage()) ?? null,
+  });
   const ctx: ApiContext = {
+    lifecycle,
+    metrics,
     config,
     sessions,
     unavailableReason,
@@ -89,6 +108,13 @@ export async function createRunnerHandler(options: RunnerHandlerOptions = {}): P
     previewOriginFor,
   };
   let previewListener: PreviewListener | undefined;
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      // Sessions first: their runs' streams get their exit events while the listeners still serve.
+      await sessions?.close();
+      await previewListener?.close();
+    })());
   return {
     config,
     unavailableReason,
@@ -116,9 +142,16 @@ export async function createRunnerHandler(options: RunnerHandlerOptions = {}): P
       };
       return previewListener;
     },
-    close: async () => {
-      await previewListener?.close();
-      await sessions?.close();
+    close,
+    get draining() {
+      return lifecycle.draining;
+    },
+    drain: async (graceMs) => {
+      lifecycle.draining = true;
+      log.info({ runner: config.runnerName, graceMs, runs: sessions?.runCount ?? 0, sessions: sessions?.sessionCount ?? 0 }, 'draining: no new work; live runs may finish');
+      const finished = (await sessions?.whenNoRuns(graceMs)) ?? true;
+      log.info({ runner: config.runnerName, runsLeft: sessions?.runCount ?? 0, finished }, finished ? 'drained: every run finished' : 'drain grace over: ending the runs left');
+      await close();
     },
   };
 }

@@ -1,7 +1,9 @@
 /**
  * `npm start` / `npm run serve`: the site and the runner in one process.
  * Environment: HOST (127.0.0.1), PORT (4321), PREVIEW_PORT (the preview origin; PORT + 1),
- * RUNNER_* limits and HTTP settings (see config.ts), LOG_LEVEL.
+ * RUNNER_* limits and HTTP settings (see config.ts), RUNNER_NAME, LOG_LEVEL.
+ * SIGTERM drains (new work refused, live runs get RUNNER_DRAIN_MS to finish, then exit 0);
+ * SIGINT, or a second signal, ends everything at once.
  */
 import './threadpool.ts';
 import { startServer } from './server.ts';
@@ -17,11 +19,27 @@ try {
   const running = await startServer({ host: process.env.HOST || '127.0.0.1', port, previewPort });
   const sandbox = running.runner?.sandbox;
   console.log(`Socket Workbook: ${running.url}  previews on ${running.previewUrl}  (runner ${running.runner?.unavailableReason ? 'UNAVAILABLE: ' + running.runner.unavailableReason : `ready: ${sandbox?.name}, cgroup ${sandbox?.cgroup}`})`);
-  const shutdown = () => {
-    running.close().finally(() => process.exit(0));
+  let leaving: 'draining' | 'closing' | null = null;
+  const exitAfter = (done: Promise<void>) =>
+    done.then(
+      () => process.exit(0),
+      (error) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  const closeNow = () => {
+    if (leaving === 'closing') return;
+    leaving = 'closing';
+    exitAfter(running.close());
   };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', closeNow);
+  process.on('SIGTERM', () => {
+    if (leaving) return closeNow();
+    leaving = 'draining';
+    console.log(`Socket Workbook: SIGTERM: draining (runs may finish for ${running.runner?.config.drainMs ?? 0} ms; a second signal ends them now)`);
+    exitAfter(running.drain());
+  });
 } catch (error) {
   console.error(error instanceof ConfigError ? error.message : error);
   process.exit(1);

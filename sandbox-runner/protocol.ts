@@ -63,6 +63,8 @@ export interface ErrorBody {
 
 export interface HealthBody {
   ok: boolean;
+  /** The name of the runner that answered (also in every answer's `X-Runner` header). */
+  runner: string;
   languages: Language[];
   sandbox: string;
   /** The cgroup version the sandbox uses (`v2` on current hosts), or null without a sandbox. */
@@ -123,4 +125,17 @@ export interface SocketEntry {
 /** Body of `GET /api/sessions/:id/sockets`. */
 export interface SocketsBody {
   sockets: SocketEntry[];
+}
+
+/** `GET /api/ready`: 200 when the runner takes new sessions, 503 (with `reason`) while it drains or has no sandbox. */
+export interface ReadyBody {
+  ready: boolean;
+  runner: string;
+  reason?: string;
+}
+
+/** `GET /api/live`: 200 while the process answers at all. */
+export interface LiveBody {
+  live: true;
+  runner: string;
 }

@@ -31,6 +31,21 @@ export interface RunningServer {
   server: Server;
   runner: RunnerHandler | null;
   close(): Promise<void>;
+  /**
+   * Leaves gracefully: the listeners keep answering (readiness 503, new work 503) while live runs
+   * finish for `graceMs` (default: the config's drainMs), then the runs left end, every resource
+   * is removed, and the listeners close once their answers are out.
+   */
+  drain(graceMs?: number): Promise<void>;
+}
+
+/** Closes a listener once its open answers are out (a drained run's exit event included); idle keep-alive connections at once. */
+async function closeWhenAnswered(server: Server, waitMs: number): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const force = setTimeout(() => server.closeAllConnections(), waitMs);
+  await closed;
+  clearTimeout(force);
 }
 
 export const DEFAULT_STATIC_DIR = fileURLToPath(new URL('../dist', import.meta.url));
@@ -82,6 +97,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await runner?.close();
+    },
+    drain: async (graceMs) => {
+      await runner?.drain(graceMs ?? runner.config.drainMs);
+      await closeWhenAnswered(server, 2_000);
     },
   };
 }

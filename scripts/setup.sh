@@ -12,6 +12,8 @@ command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need_packages+=(iproute2
 command -v nsenter >/dev/null 2>&1 || need_packages+=(util-linux)
 [ -x /usr/bin/python3 ] || need_packages+=(python3)
 [ -x /usr/bin/chromium ] || need_packages+=(chromium)
+# The router of `npm run start:cluster` and its tests (Debian's nginx).
+[ -x /usr/sbin/nginx ] || need_packages+=(nginx)
 # /etc/services and /etc/protocols, bound into the sandbox for getservbyname() and friends.
 [ -f /etc/services ] || need_packages+=(netbase)
 if [ ${#need_packages[@]} -gt 0 ]; then

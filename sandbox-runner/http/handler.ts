@@ -7,14 +7,15 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RunnerConfig } from '../config.ts';
 import { errors, RunnerError } from '../errors.ts';
-import { LANGUAGES, type ErrorBody, type HealthBody, type RunEvent } from '../protocol.ts';
+import { LANGUAGES, type ErrorBody, type HealthBody, type LiveBody, type ReadyBody, type RunEvent } from '../protocol.ts';
 import type { SessionManager } from '../sessions/session-manager.ts';
-import { parseJson, parseRunRequest, parseStdinRequest } from './requests.ts';
+import { parseJson, parseRunRequest, parseStdinRequest, decodePathSegment } from './requests.ts';
 import { checkHost, hostNameOf, checkJsonBody, checkWriteOrigin } from './request-guard.ts';
 import { clientAddressOf } from './client-address.ts';
 import type { ClientQuotas } from './client-quotas.ts';
 import { PREVIEW_PATH, previewSafetyHeaders, type PreviewRelay } from './preview.ts';
 import { routeWire, WIRE_PATH } from './wire-routes.ts';
+import type { RunnerMetrics } from '../metrics.ts';
 
 /** Bodies larger than this are refused before parsing (code + stdin + JSON escaping). */
 export function maxBodyBytes(config: RunnerConfig): number {
@@ -66,15 +67,24 @@ export interface ApiContext {
   allowedHosts: readonly string[];
   /** The preview origin for a request to the site (null: this runner serves no previews). */
   previewOriginFor(req: IncomingMessage): string | null;
+  metrics: RunnerMetrics;
+  /** Set once the runner is leaving (SIGTERM): readiness fails and new work is refused. */
+  readonly lifecycle: { draining: boolean };
+}
+
+/** Every answer of this runner names it, so an operator (or a test) sees which runner answered behind a router. */
+function nameRunner(ctx: ApiContext, res: ServerResponse): void {
+  res.setHeader('X-Runner', ctx.config.runnerName);
 }
 
 /** Handles /api/* requests on the site's origin; returns false for any other path so the caller can serve it. */
 export async function handleApi(ctx: ApiContext, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://runner');
   const path = url.pathname;
-  if (path !== '/api' && !path.startsWith('/api/')) return false;
+  if (path !== '/api' && !path.startsWith('/api/') && path !== '/metrics') return false;
   const method = req.method ?? 'GET';
   const requestId = randomUUID();
+  nameRunner(ctx, res);
   try {
     checkHost(req, ctx.allowedHosts);
     checkWriteOrigin(req);
@@ -94,12 +104,13 @@ export async function handlePreview(ctx: ApiContext, req: IncomingMessage, res: 
   const url = new URL(req.url ?? '/', 'http://preview');
   const method = req.method ?? 'GET';
   const requestId = randomUUID();
+  nameRunner(ctx, res);
   try {
     checkHost(req, ctx.allowedHosts);
     allowSiteToRead(req, res, ctx.allowedHosts);
     const preview = PREVIEW_PATH.exec(url.pathname);
     if (!preview) throw errors.previewOnly(url.pathname);
-    await ctx.previews.relay(manager(ctx), req, res, decodeURIComponent(preview[1]), Number(preview[2]), (preview[3] ?? '/') + url.search);
+    await ctx.previews.relay(manager(ctx), req, res, decodePathSegment(preview[1]), Number(preview[2]), (preview[3] ?? '/') + url.search);
   } catch (error) {
     answerError(ctx, res, error, requestId, method, url.pathname, previewSafetyHeaders());
   }
@@ -127,6 +138,8 @@ function allowSiteToRead(req: IncomingMessage, res: ServerResponse, allowedHosts
 
 function answerError(ctx: ApiContext, res: ServerResponse, error: unknown, requestId: string, method: string, path: string, headers: Record<string, string> = {}): void {
   if (error instanceof RunnerError) {
+    if (error.busyCause) ctx.metrics.busy(error.busyCause);
+    if (error.code === 'sandbox-unavailable' && ctx.sessions) ctx.metrics.sandboxFailed(path === '/api/sessions' ? 'session' : 'run-start');
     sendError(res, error, headers);
   } else {
     ctx.log.error({ err: error, requestId, method, path }, 'request failed');
@@ -137,6 +150,20 @@ function answerError(ctx: ApiContext, res: ServerResponse, error: unknown, reque
 function manager(ctx: ApiContext): SessionManager {
   if (!ctx.sessions) throw errors.sandboxUnavailable(ctx.unavailableReason ?? 'the runner started without a sandbox.');
   return ctx.sessions;
+}
+
+/** The session manager for new work (a session, a run): refused while the runner drains. */
+function managerForNewWork(ctx: ApiContext): SessionManager {
+  if (ctx.lifecycle.draining) throw errors.draining(ctx.config.runnerName);
+  return manager(ctx);
+}
+
+
+/** A run of the given session (a session-scoped path names both; a run of another session is not found there). */
+function runInSession(ctx: ApiContext, sessionId: string | undefined, runId: string) {
+  const run = manager(ctx).getRun(runId);
+  if (sessionId !== undefined && run.sessionId !== sessionId) throw errors.runNotFound(runId);
+  return run;
 }
 
 function allow(method: string, path: string, allowed: string[]): void {
@@ -155,12 +182,32 @@ async function route(ctx: ApiContext, req: IncomingMessage, res: ServerResponse,
   if (path === '/api/health') {
     allow(method, path, ['GET', 'HEAD']);
     const sandbox = ctx.sessions?.sandboxDescription;
-    const body: HealthBody = { ok: ctx.sessions !== null, languages: [...LANGUAGES], sandbox: sandbox ? sandbox.name : `unavailable: ${ctx.unavailableReason}`, cgroup: sandbox?.cgroup ?? null, previewOrigin: ctx.previewOriginFor(req) };
+    const body: HealthBody = { ok: ctx.sessions !== null, runner: ctx.config.runnerName, languages: [...LANGUAGES], sandbox: sandbox ? sandbox.name : `unavailable: ${ctx.unavailableReason}`, cgroup: sandbox?.cgroup ?? null, previewOrigin: ctx.previewOriginFor(req) };
     return sendJson(res, ctx.sessions ? 200 : 503, body);
+  }
+  if (path === '/metrics') {
+    allow(method, path, ['GET']);
+    const text = await ctx.metrics.text();
+    res.writeHead(200, { 'Content-Type': ctx.metrics.contentType, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
+    res.end(text);
+    return;
+  }
+  if (path === '/api/ready') {
+    // Readiness: may this runner be given new sessions? Not while it drains or has no sandbox.
+    allow(method, path, ['GET', 'HEAD']);
+    const reason = ctx.lifecycle.draining ? 'draining: the runner is shutting down and takes no new work' : ctx.sessions ? null : `no sandbox: ${ctx.unavailableReason}`;
+    const body: ReadyBody = { ready: reason === null, runner: ctx.config.runnerName, ...(reason ? { reason } : {}) };
+    return sendJson(res, reason ? 503 : 200, body);
+  }
+  if (path === '/api/live') {
+    // Liveness: the process answers (a runner without a sandbox or draining is still alive).
+    allow(method, path, ['GET', 'HEAD']);
+    const body: LiveBody = { live: true, runner: ctx.config.runnerName };
+    return sendJson(res, 200, body);
   }
   if (path === '/api/sessions') {
     allow(method, path, ['POST']);
-    const sessions = manager(ctx);
+    const sessions = managerForNewWork(ctx);
     const session = await ctx.quotas.createSession(clientAddressOf(req, ctx.config.http.trustProxy), sessions, () => sessions.createSession());
     return sendJson(res, 201, { id: session.id });
   }
@@ -168,7 +215,7 @@ async function route(ctx: ApiContext, req: IncomingMessage, res: ServerResponse,
   let match = /^\/api\/sessions\/([^/]+)$/.exec(path);
   if (match) {
     allow(method, path, ['DELETE']);
-    const id = decodeURIComponent(match[1]);
+    const id = decodePathSegment(match[1]);
     await manager(ctx).endSession(id);
     ctx.quotas.sessionEnded(id);
     res.writeHead(204).end();
@@ -179,20 +226,31 @@ async function route(ctx: ApiContext, req: IncomingMessage, res: ServerResponse,
     const body = parseJson(await readBody(req, maxBodyBytes(ctx.config)));
     return streamRun(ctx, req, res, parseRunRequest(body, ctx.config.limits));
   }
-  match = /^\/api\/runs\/([^/]+)\/stdin$/.exec(path);
+  match = /^\/api\/sessions\/([^/]+)\/runs$/.exec(path);
+  if (match) {
+    allow(method, path, ['POST']);
+    const session = decodePathSegment(match[1]);
+    const request = parseRunRequest(parseJson(await readBody(req, maxBodyBytes(ctx.config))), ctx.config.limits);
+    if (request.session !== undefined && request.session !== session) {
+      throw errors.badRequest(`The body names session "${request.session}" but the path names "${session}"; leave "session" out of the body (the path says it) or make them match.`);
+    }
+    return streamRun(ctx, req, res, { ...request, session });
+  }
+  // Run-scoped paths: /api/runs/:run/... (one runner) or /api/sessions/:id/runs/:run/... (routable).
+  match = /^\/api\/(?:sessions\/([^/]+)\/)?runs\/([^/]+)\/stdin$/.exec(path);
   if (match) {
     allow(method, path, ['POST']);
     const body = parseStdinRequest(parseJson(await readBody(req, maxBodyBytes(ctx.config))), ctx.config.limits);
-    const run = manager(ctx).getRun(decodeURIComponent(match[1]));
+    const run = runInSession(ctx, match[1] === undefined ? undefined : decodePathSegment(match[1]), decodePathSegment(match[2]));
     if ('eof' in body) run.closeStdin();
     else if (!(await run.writeStdin(body.data))) throw errors.badRequest('This run\'s stdin is already closed (it was given up front or ended with {"eof": true}).');
     res.writeHead(204).end();
     return;
   }
-  match = /^\/api\/runs\/([^/]+)$/.exec(path);
+  match = /^\/api\/(?:sessions\/([^/]+)\/)?runs\/([^/]+)$/.exec(path);
   if (match) {
     allow(method, path, ['DELETE']);
-    manager(ctx).getRun(decodeURIComponent(match[1])).stop('stopped', { graceful: true });
+    runInSession(ctx, match[1] === undefined ? undefined : decodePathSegment(match[1]), decodePathSegment(match[2])).stop('stopped', { graceful: true });
     res.writeHead(204).end();
     return;
   }
@@ -210,8 +268,9 @@ async function streamRun(ctx: ApiContext, req: IncomingMessage, res: ServerRespo
     if (res.writableEnded || res.destroyed) return true;
     return res.write(JSON.stringify(event) + '\n');
   };
-  const sessions = manager(ctx);
+  const sessions = managerForNewWork(ctx);
   const releaseSlot = ctx.quotas.takeRunSlot(clientAddressOf(req, ctx.config.http.trustProxy));
+  const requested = performance.now();
   let run: Awaited<ReturnType<SessionManager['startRun']>>;
   try {
     run = await sessions.startRun(request, sink);
@@ -219,6 +278,7 @@ async function streamRun(ctx: ApiContext, req: IncomingMessage, res: ServerRespo
     releaseSlot();
     throw error;
   }
+  ctx.metrics.runStarted(request.language, (performance.now() - requested) / 1000);
   run.finished.then(releaseSlot, releaseSlot);
   res.on('drain', () => run.resumeOutput());
   // The reader closed the stream: stop the program.
@@ -227,6 +287,7 @@ async function streamRun(ctx: ApiContext, req: IncomingMessage, res: ServerRespo
   });
   req.socket.setNoDelay(true);
   const exit = await run.finished;
+  ctx.metrics.runEnded(request.language, exit.reason, exit.durationMs / 1000);
   sink(exit);
   res.end();
 }

@@ -106,3 +106,12 @@ export function parseStdinRequest(body: unknown, limits: Limits): { data: string
 }
 
 export { RunnerError };
+
+/** A path segment (a session or run id) decoded; bad percent-encoding is a 400, not a crash. */
+export function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw errors.badRequest(`The path segment ${JSON.stringify(segment)} is not valid percent-encoding.`);
+  }
+}

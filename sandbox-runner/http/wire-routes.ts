@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors, RunnerError } from '../errors.ts';
+import { decodePathSegment } from './requests.ts';
 import type { SocketsBody, WireBody, WirePacket } from '../protocol.ts';
 import type { CapturedPacket, SessionWire } from '../sandbox/backend.ts';
 import type { Session, SessionManager } from '../sessions/session-manager.ts';
@@ -21,7 +22,7 @@ type SendJson = (res: ServerResponse, status: number, body: unknown) => void;
 export async function routeWire(sessions: SessionManager, req: IncomingMessage, res: ServerResponse, method: string, path: string, search: string, sendJson: SendJson): Promise<void> {
   const [, rawId, what] = WIRE_PATH.exec(path)!;
   if (method !== 'GET') throw errors.methodNotAllowed(method, path, 'GET');
-  const session = sessions.getSession(decodeURIComponent(rawId));
+  const session = sessions.getSession(decodePathSegment(rawId));
   const wire = session.env.wire;
   if (!wire) throw errors.sandboxUnavailable('packet capture is off on this runner (RUNNER_WIRE=off); runs work as usual.');
   if (what === 'sockets') {

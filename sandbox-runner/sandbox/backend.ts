@@ -97,8 +97,16 @@ export interface SessionWire {
   sockets(): Promise<SocketEntry[]>;
 }
 
+/** What every session of a backend uses together, from its cgroups. */
+export interface SandboxUsage {
+  memoryBytes: number;
+  cpuSeconds: number | null;
+}
+
 export interface SandboxBackend {
   readonly description: BackendDescription;
+  /** Memory and CPU of all sessions together (read-only, for metrics); absent without cgroups. */
+  usage?(): Promise<SandboxUsage>;
   createSession(): Promise<SessionEnvironment>;
   /** Removes everything the backend made (after every session ended). */
   close(): Promise<void>;

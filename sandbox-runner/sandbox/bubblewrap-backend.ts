@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import type { RunnerConfig } from '../config.ts';
 import { NODE_HOOKS_SOURCE } from '../languages.ts';
-import type { BackendDescription, PreparedRun, SandboxBackend, SessionEnvironment } from './backend.ts';
+import type { BackendDescription, PreparedRun, SandboxBackend, SandboxUsage, SessionEnvironment } from './backend.ts';
 import { BubblewrapPreparedRun } from './bubblewrap-run.ts';
 import type { Cgroup } from './cgroup.ts';
 import { openCgroupHierarchy, type CgroupHierarchy } from './cgroup-hierarchy.ts';
@@ -303,6 +303,10 @@ export class BubblewrapBackend implements SandboxBackend {
 
   releaseUid(uid: number): void {
     this.freeUids.push(uid);
+  }
+
+  usage(): Promise<SandboxUsage> {
+    return this.rootCgroup.usage();
   }
 
   async close(): Promise<void> {

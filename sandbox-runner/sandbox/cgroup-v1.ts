@@ -7,7 +7,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { childDirectories, collectPids, removeCgroupTree, signalPids, type Cgroup, type CgroupLimits } from './cgroup.ts';
+import { childDirectories, collectPids, removeCgroupTree, signalPids, type Cgroup, type CgroupLimits, type CgroupUsage } from './cgroup.ts';
 
 const REQUIRED = ['memory', 'pids', 'freezer'] as const;
 type Controller = (typeof REQUIRED)[number] | 'cpu';
@@ -78,6 +78,13 @@ export class CgroupV1 implements Cgroup {
     const text = await readFile(this.path('memory', 'memory.oom_control'), 'utf8').catch(() => '');
     const match = /oom_kill (\d+)/.exec(text);
     return match ? Number(match[1]) : 0;
+  }
+
+  async usage(): Promise<CgroupUsage> {
+    const memory = await readFile(this.path('memory', 'memory.usage_in_bytes'), 'utf8').catch(() => '0');
+    // cpuacct is mounted with cpu on Debian (cpu,cpuacct): nanoseconds.
+    const cpu = await readFile(this.path('cpu', 'cpuacct.usage'), 'utf8').catch(() => null);
+    return { memoryBytes: Number(memory) || 0, cpuSeconds: cpu === null ? null : Number(cpu) / 1e9 };
   }
 
   async signalAll(signal: NodeJS.Signals): Promise<void> {

@@ -8,7 +8,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { childDirectories, collectPids, removeCgroupTree, signalPids, type Cgroup, type CgroupLimits } from './cgroup.ts';
+import { childDirectories, collectPids, removeCgroupTree, signalPids, type Cgroup, type CgroupLimits, type CgroupUsage } from './cgroup.ts';
 
 /** Controllers the sandbox needs, and the one it uses when the host delegates it. */
 export const V2_REQUIRED = ['memory', 'pids'] as const;
@@ -80,6 +80,12 @@ export class CgroupV2 implements Cgroup {
     const text = await readFile(`${this.dir}/memory.events`, 'utf8').catch(() => '');
     const match = /^oom_kill (\d+)/m.exec(text);
     return match ? Number(match[1]) : 0;
+  }
+
+  async usage(): Promise<CgroupUsage> {
+    const memory = await readFile(`${this.dir}/memory.current`, 'utf8').catch(() => '0');
+    const cpu = /^usage_usec (\d+)/m.exec(await readFile(`${this.dir}/cpu.stat`, 'utf8').catch(() => ''));
+    return { memoryBytes: Number(memory) || 0, cpuSeconds: cpu ? Number(cpu[1]) / 1e6 : null };
   }
 
   async signalAll(signal: NodeJS.Signals): Promise<void> {

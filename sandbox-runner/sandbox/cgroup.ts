@@ -21,6 +21,12 @@ export interface CgroupLimits {
   cpuWeight?: number;
 }
 
+export interface CgroupUsage {
+  memoryBytes: number;
+  /** null when the CPU controller is not there to ask. */
+  cpuSeconds: number | null;
+}
+
 export interface Cgroup {
   readonly version: CgroupVersion;
   /** Path relative to the hierarchy's base, e.g. `socket-workbook/i12-ab/sXYZ/r1`. */
@@ -38,6 +44,8 @@ export interface Cgroup {
   pids(): Promise<number[]>;
   /** How many times the kernel's OOM killer acted in this group and below. */
   oomKills(): Promise<number>;
+  /** Memory now and CPU time so far of the group and its descendants (read-only; for metrics). */
+  usage(): Promise<CgroupUsage>;
   /** Sends a signal to every process in the group and below (SIGINT for Ctrl-C). */
   signalAll(signal: NodeJS.Signals): Promise<void>;
   /** Kills every process in the group and below, and waits until it is empty. */

@@ -53,11 +53,13 @@ export async function createNetworkNamespace(): Promise<number> {
 
 /** Mounts a size-capped tmpfs owned by uid at dir (the session directory). */
 export async function mountTmpfs(dir: string, uid: number, sizeBytes: number): Promise<void> {
-  await run('/usr/bin/mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=0700,uid=${uid},gid=${uid},nosuid,nodev`, 'tmpfs', dir]);
+  const args = ['-t', 'tmpfs', '-o', `size=${sizeBytes},mode=0700,uid=${uid},gid=${uid},nosuid,nodev`, 'tmpfs', dir];
+  // Through the spawner (no fork of the runner); on failure, once more from here for the message.
+  if ((await spawner.run('/usr/bin/mount', args)) !== 0) await run('/usr/bin/mount', args);
 }
 
 export async function unmount(dir: string): Promise<void> {
-  await run('/usr/bin/umount', ['--lazy', dir]).catch(() => {});
+  await spawner.run('/usr/bin/umount', ['--lazy', dir]).catch(() => {});
 }
 
 /** Is there a mount at exactly this path? */

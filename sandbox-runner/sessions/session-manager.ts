@@ -55,6 +55,8 @@ export class SessionManager {
   private readonly runs = new Map<string, Run>();
   private readonly spareSessions: Array<Promise<Session>> = [];
   private startingTotal = 0;
+  /** Sessions ended through the API whose removal is still under way. */
+  private readonly teardowns = new Set<Promise<void>>();
   private pendingSessions = 0;
   private closed = false;
   private readonly sweeper: NodeJS.Timeout;
@@ -81,7 +83,7 @@ export class SessionManager {
 
   /** Creates a session (taken from the prepared pool when one is ready). */
   async createSession(): Promise<Session> {
-    if (this.sessions.size + this.pendingSessions >= this.config.limits.maxSessions) throw errors.runnerBusy(`${this.config.limits.maxSessions} live sessions`);
+    if (this.sessions.size + this.pendingSessions >= this.config.limits.maxSessions) throw errors.runnerBusy(`${this.config.limits.maxSessions} live sessions`, 'runner-sessions');
     this.pendingSessions++;
     try {
       const spare = this.spareSessions.shift();
@@ -162,7 +164,7 @@ export class SessionManager {
     // Count slots before any await, or a burst slips past the limits.
     const existing = request.session !== undefined ? this.getSession(request.session) : undefined;
     if (existing && existing.activeRuns >= this.config.limits.maxRunsPerSession) throw errors.sessionBusy(this.config.limits.maxRunsPerSession);
-    if (this.runs.size + this.startingTotal >= this.config.limits.maxRunsTotal) throw errors.runnerBusy(`${this.config.limits.maxRunsTotal} runs at once`);
+    if (this.runs.size + this.startingTotal >= this.config.limits.maxRunsTotal) throw errors.runnerBusy(`${this.config.limits.maxRunsTotal} runs at once`, 'runner-runs');
     this.startingTotal++;
     if (existing) existing.startingRuns++;
     let session = existing;
@@ -223,11 +225,17 @@ export class SessionManager {
     else this.prepareSpareSandboxes(session);
   }
 
-  /** Ends a session: every run in it ends with reason session-ended, then all is removed. */
+  /**
+   * Ends a session: it is gone at once (and every run in it is told to end with reason
+   * session-ended); its processes, cgroups and mounts are removed in the background, so a
+   * reader's DELETE does not wait for the kernel's teardown. `close()` waits for it.
+   */
   async endSession(id: string): Promise<void> {
     const session = this.sessions.get(id);
     if (!session || session.ended) throw errors.sessionNotFound(id);
-    await this.finishSession(session);
+    const teardown = this.finishSession(session).catch((error) => this.log.warn({ err: error, session: id }, 'removing a session failed'));
+    this.teardowns.add(teardown);
+    void teardown.finally(() => this.teardowns.delete(teardown));
   }
 
   private async finishSession(session: Session): Promise<void> {
@@ -258,6 +266,24 @@ export class SessionManager {
     return this.getSession(sessionId).env.openPreviewConnection(port);
   }
 
+  /**
+   * Resolves true once no run is going (or being started), or false when `timeoutMs` passed
+   * first (a draining runner's grace period).
+   */
+  async whenNoRuns(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.runs.size + this.startingTotal > 0) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100, deadline - Date.now())));
+    }
+    return true;
+  }
+
+  /** Memory and CPU of every session together, from the sandbox's cgroups (null without). */
+  async usage() {
+    return (await this.host.usage?.()) ?? null;
+  }
+
   /** What the sandbox is: its name and cgroup version (for health and the start-up line). */
   get sandboxDescription() {
     return this.host.description;
@@ -268,6 +294,7 @@ export class SessionManager {
     clearInterval(this.sweeper);
     const spares = this.spareSessions.splice(0);
     await Promise.allSettled([...this.sessions.values()].map((session) => this.finishSession(session)));
+    await Promise.allSettled([...this.teardowns]);
     await Promise.allSettled(spares.map(async (spare) => {
       const session = await spare;
       session.ended = true;

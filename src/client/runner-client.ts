@@ -1,6 +1,8 @@
 /**
  * Browser client of the runner's HTTP API (v1, see DESIGN.md): one session per page, runs read
  * as an NDJSON stream, interactive stdin, stop. Every run is cancellable through an AbortSignal.
+ * It uses the session-scoped paths (`/api/sessions/:id/runs...`), which a router sends to the
+ * runner that holds the session without reading bodies.
  */
 import type { ErrorBody, ExitEvent, HealthBody, Language, RunEvent, SocketsBody, StdinRequest, WirePacket } from '../../sandbox-runner/protocol.ts';
 import { ndjsonValues, runEvents } from '../../sandbox-runner/ndjson.ts';
@@ -32,6 +34,8 @@ export interface RunOptions {
 }
 
 const API = '/api';
+/** 503 codes that mean the session's runner will not run it again: `draining` (the runner's), `runner-unavailable` (the router's). */
+const SESSION_LOST = new Set(['draining', 'runner-unavailable']);
 
 async function errorOf(response: Response): Promise<RunnerError> {
   let code = `http-${response.status}`;
@@ -66,6 +70,8 @@ export class RunnerClient extends EventTarget {
   private firstAnswer: Promise<RunnerState> | null = null;
   private timer: number | undefined;
   private failures = 0;
+  /** The session of each run going, for its run-scoped paths. */
+  private readonly runSessions = new Map<string, string>();
 
   get state(): RunnerState {
     return this.current;
@@ -139,24 +145,34 @@ export class RunnerClient extends EventTarget {
    */
   async run(options: RunOptions): Promise<ExitEvent> {
     let response = await this.post(options);
-    if (response.status === 404) {
-      // The session ended (idle, lifetime, or reset elsewhere): start a new one, once.
+    if (response.status === 404 || (response.status === 503 && SESSION_LOST.has((await errorOf(response.clone())).code))) {
+      // The session ended (idle, lifetime, reset elsewhere), or its runner is leaving or gone
+      // (the router's answer): start a new one (on another runner, behind a router), once.
       this.sessionPromise = null;
       response = await this.post(options);
     }
     if (!response.ok || !response.body) throw await errorOf(response);
-    return readEvents(response.body, options.onEvent, options.signal).catch((error: unknown) => {
-      // The stream broke mid-run: the runner may be gone; ask now rather than at the next poll.
-      this.recheck();
-      throw error;
-    });
+    let runId: string | undefined;
+    const onEvent = (event: RunEvent) => {
+      if (event.type === 'start') this.runSessions.set((runId = event.run), event.session);
+      options.onEvent(event);
+    };
+    return readEvents(response.body, onEvent, options.signal)
+      .catch((error: unknown) => {
+        // The stream broke mid-run: the runner may be gone; ask now rather than at the next poll.
+        this.recheck();
+        throw error;
+      })
+      .finally(() => {
+        if (runId) this.runSessions.delete(runId);
+      });
   }
 
   private async post(options: RunOptions): Promise<Response> {
     try {
       const session = await this.session();
-      const body = { language: options.language, code: options.code, session, stdin: options.stdin, timeoutMs: options.timeoutMs, files: options.files };
-      return await fetch(`${API}/run`, {
+      const body = { language: options.language, code: options.code, stdin: options.stdin, timeoutMs: options.timeoutMs, files: options.files };
+      return await fetch(`${API}/sessions/${encodeURIComponent(session)}/runs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
         body: JSON.stringify(body),
@@ -169,9 +185,15 @@ export class RunnerClient extends EventTarget {
     }
   }
 
+  /** A run's own path: under its session's when the run is one of this client's. */
+  private runPath(runId: string): string {
+    const session = this.runSessions.get(runId);
+    return `${API}${session ? `/sessions/${encodeURIComponent(session)}` : ''}/runs/${encodeURIComponent(runId)}`;
+  }
+
   /** Sends a line (or EOF) to a running program. */
   async sendStdin(runId: string, body: StdinRequest): Promise<void> {
-    const response = await fetch(`${API}/runs/${encodeURIComponent(runId)}/stdin`, {
+    const response = await fetch(`${this.runPath(runId)}/stdin`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -181,7 +203,7 @@ export class RunnerClient extends EventTarget {
 
   /** Stops a run; its stream then ends with reason `stopped`. */
   async stop(runId: string): Promise<void> {
-    await fetch(`${API}/runs/${encodeURIComponent(runId)}`, { method: 'DELETE' }).catch(() => undefined);
+    await fetch(this.runPath(runId), { method: 'DELETE' }).catch(() => undefined);
   }
 
   /**

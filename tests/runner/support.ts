@@ -119,6 +119,34 @@ export async function startBackground(base: string, request: RunRequest, ready: 
   return { runId: start.run, sessionId: start.session, done, abort: () => controller.abort(), output: () => output };
 }
 
+/**
+ * Starts a run on a session-scoped path (`POST /api/sessions/:id/runs`) and resolves once
+ * `ready` holds on its output; `waitFor` waits for more, `done` for the end.
+ */
+export async function startInSession(base: string, session: string, body: object, ready: (output: string) => boolean = () => true) {
+  const response = await api(base, 'POST', `/api/sessions/${session}/runs`, body);
+  if (response.status !== 200) throw new Error(`run answered ${response.status}: ${await response.text()}`);
+  const events: RunEvent[] = [];
+  let output = '';
+  const done = (async () => {
+    for await (const event of readEvents(response)) {
+      events.push(event);
+      if (event.type === 'stdout' || event.type === 'stderr') output += event.data;
+    }
+    return summarize(events);
+  })();
+  done.catch(() => {});
+  const waitFor = async (holds: (output: string) => boolean) => {
+    while (!holds(output)) {
+      if (events.at(-1)?.type === 'exit') throw new Error(`run ended first: ${JSON.stringify(events)}`);
+      await sleep(10);
+    }
+  };
+  await waitFor((text) => events.length > 0 && ready(text));
+  const start = events[0] as Extract<RunEvent, { type: 'start' }>;
+  return { start, done, waitFor, runner: response.headers.get('x-runner') };
+}
+
 /** /api/health answers 200 within the given time. */
 export async function expectHealthyWithin(base: string, ms: number): Promise<void> {
   const started = performance.now();

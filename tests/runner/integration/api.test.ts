@@ -23,7 +23,7 @@ describe('health', () => {
   test('reports languages and the sandbox', async () => {
     const response = await api(base, 'GET', '/api/health');
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ ok: true, languages: ['python', 'javascript', 'typescript'], sandbox: 'bubblewrap', cgroup: expect.stringMatching(/^v[12]$/), previewOrigin: runner.previewUrl });
+    expect(await response.json()).toEqual({ ok: true, runner: 'local', languages: ['python', 'javascript', 'typescript'], sandbox: 'bubblewrap', cgroup: expect.stringMatching(/^v[12]$/), previewOrigin: runner.previewUrl });
   });
 });
 

@@ -1,0 +1,78 @@
+/**
+ * SIGTERM drains: the real runner as a child process gets SIGTERM while a run streams; new work
+ * is refused (readiness 503, new sessions 503 `draining`), the run gets its exit event, the
+ * process exits 0 and leaves nothing.
+ */
+import { afterEach, describe, expect, test } from 'vitest';
+import { api, createSession, readEvents, sleep, summarize } from '../support.ts';
+import { processLeftovers, startRunnerProcess, type RunnerProcess } from '../../../scripts/cluster-processes.ts';
+import type { RunEvent } from '../../../sandbox-runner/protocol.ts';
+
+const STATE_DIR = '/run/socket-workbook-test';
+const CGROUP = 'socket-workbook-drain';
+let runner: RunnerProcess | undefined;
+
+afterEach(() => {
+  if (runner?.child.exitCode === null) runner.child.kill('SIGKILL');
+});
+
+async function start(drainMs: number): Promise<RunnerProcess> {
+  runner = await startRunnerProcess({ RUNNER_NAME: 'd0', RUNNER_DRAIN_MS: String(drainMs), RUNNER_STATE_DIR: STATE_DIR, RUNNER_CGROUP_NAME: CGROUP, RUNNER_SPARE_SESSIONS: '1' });
+  return runner;
+}
+
+/** Starts a run in a new session and waits for its first output line. */
+async function streaming(base: string, code: string) {
+  const session = await createSession(base);
+  const response = await api(base, 'POST', `/api/sessions/${session}/runs`, { language: 'python', code, stdin: '', timeoutMs: 120_000 });
+  expect(response.status).toBe(200);
+  const events: RunEvent[] = [];
+  const done = (async () => {
+    for await (const event of readEvents(response)) events.push(event);
+    return summarize(events);
+  })();
+  done.catch(() => {});
+  while (!events.some((event) => event.type === 'stdout')) {
+    if (events.at(-1)?.type === 'exit') throw new Error(`ended early: ${JSON.stringify(events)}`);
+    await sleep(20);
+  }
+  return { session, done };
+}
+
+describe('SIGTERM', () => {
+  test('a live run finishes within the grace, new work is refused meanwhile, the runner exits 0 and leaves nothing', async () => {
+    const { url, child, exited } = await start(60_000);
+    const run = await streaming(url, "import time\nprint('working', flush=True)\ntime.sleep(3)\nprint('finished', flush=True)");
+    child.kill('SIGTERM');
+    // Readiness fails and new work is refused while the run goes on.
+    let ready = await api(url, 'GET', '/api/ready');
+    for (let tries = 0; ready.status !== 503 && tries < 100; tries++) {
+      await sleep(20);
+      ready = await api(url, 'GET', '/api/ready');
+    }
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ ready: false, runner: 'd0', reason: expect.stringContaining('draining') });
+    const refused = await api(url, 'POST', '/api/sessions');
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('x-runner')).toBe('d0');
+    const body = (await refused.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('draining');
+    expect(body.error.message).toMatch(/shutting down/);
+    const result = await run.done;
+    expect(result.stdout).toBe('working\nfinished\n');
+    expect(result.exit).toMatchObject({ reason: 'exit', code: 0 });
+    expect(await exited).toBe(0);
+    expect(processLeftovers(child.pid!, STATE_DIR, CGROUP)).toEqual([]);
+  });
+
+  test('a run still going when the grace ends gets an exit event with reason session-ended', async () => {
+    const { url, child, exited } = await start(1_000);
+    const run = await streaming(url, "import time\nprint('serving', flush=True)\ntime.sleep(100)");
+    child.kill('SIGTERM');
+    const result = await run.done;
+    expect(result.stdout).toBe('serving\n');
+    expect(result.exit.reason).toBe('session-ended');
+    expect(await exited).toBe(0);
+    expect(processLeftovers(child.pid!, STATE_DIR, CGROUP)).toEqual([]);
+  });
+});
