@@ -26,6 +26,9 @@ export const FENCE_LANGUAGES: Record<string, Language> = {
   ts: 'typescript',
 };
 
+/** A relative file name the runner accepts (`files` of POST /api/run): no `..`, no leading `/`. */
+const FILE_NAME = /^(?!.*(?:^|\/)\.\.?(?:\/|$))[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/;
+
 export const cellMetaSchema = z.object({
   /** Unique within a page; used for `needs=` and in content-check reports. */
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'id must be lower-case letters, digits and dashes, like id=tcp-server'),
@@ -44,6 +47,10 @@ export const cellMetaSchema = z.object({
   previewPort: z.number().int().min(1).max(65535).optional(),
   /** Expected exit code (default 0; servers are stopped and not checked). */
   exitCode: z.number().int().default(0),
+  /** Command-line arguments, as a tutorial starts the program (`args="127.0.0.1 65432"`). */
+  args: z.array(z.string().min(1)).max(64).optional(),
+  /** Names of file blocks on the same page (`file=<name>` fences) written to the working directory first. */
+  files: z.array(z.string().regex(FILE_NAME, 'each file name must be a plain relative name like libserver.py')).max(32).optional(),
   /** Id of a graded exercise (`content/exercises/<id>/`): the cell gets a Check button. */
   exercise: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'exercise must be lower-case letters, digits and dashes').optional(),
 });
@@ -67,7 +74,7 @@ function unescape(text: string): string {
 }
 
 /** The words a runnable fence's meta string may hold (`run` and the options after it). */
-export const CELL_OPTIONS = ['run', 'id', 'group', 'server', 'needs', 'stdin', 'timeout', 'preview', 'exit', 'exercise'];
+export const CELL_OPTIONS = ['run', 'id', 'group', 'server', 'needs', 'stdin', 'timeout', 'preview', 'exit', 'args', 'files', 'exercise'];
 
 /**
  * Parses a fence's language and meta string. Returns null for ordinary (non-runnable) blocks;
@@ -104,6 +111,8 @@ export function parseCellMeta(fenceLang: string | null | undefined, meta: string
     timeoutMs: number('timeout'),
     previewPort: number('preview'),
     exitCode: number('exit'),
+    args: text('args')?.split(/\s+/).filter(Boolean),
+    files: text('files')?.split(',').map((name) => name.trim()).filter(Boolean),
     exercise: text('exercise'),
   });
   if (!parsed.success) {
@@ -111,6 +120,20 @@ export function parseCellMeta(fenceLang: string | null | undefined, meta: string
     throw new Error(`Runnable cell "${text('id') ?? fallbackId}" has bad metadata: ${problems}`);
   }
   return parsed.data;
+}
+
+/**
+ * The name of a file block: a fenced block (not runnable) with `file=<name>` in its meta, whose
+ * text a cell's `files=<name>` writes to the working directory before the program starts.
+ * Returns null for any other block; throws for a runnable block that also says `file=`.
+ */
+export function parseFileBlockName(meta: string | null | undefined): string | null {
+  const tokens = tokenizeMeta(meta ?? '');
+  const name = tokens.get('file');
+  if (name === undefined) return null;
+  if (tokens.get('run') === true) throw new Error('A fence cannot be both a runnable cell (`run`) and a file block (`file=`): make the module its own block, and list it in the cell\'s files=.');
+  if (typeof name !== 'string' || !FILE_NAME.test(name)) throw new Error(`File block name ${JSON.stringify(name)} is not a plain relative name like file=libserver.py.`);
+  return name;
 }
 
 /** Default wall time the site and the content check give a server cell. */

@@ -4,7 +4,7 @@
  */
 import { isAbsolute, relative } from 'node:path';
 import type { Code, Parent, Root, RootContent } from 'mdast';
-import { parseCellMeta, type CellMeta } from './cell-meta.ts';
+import { parseCellMeta, parseFileBlockName, type CellMeta } from './cell-meta.ts';
 
 /** Bad cell metadata, with the fenced block it is about (its `position` gives the line). */
 export class CellError extends Error {
@@ -39,6 +39,8 @@ export interface CollectedCell {
   parent: Parent;
   /** The `output` node (same parent), if any. */
   outputNode?: Code;
+  /** The file blocks its `files=` names, by name: written to the working directory first. */
+  files?: Record<string, string>;
 }
 
 /** True for a fenced block that holds a cell's expected output. */
@@ -49,11 +51,17 @@ export function isOutputBlock(node: RootContent | undefined): node is Code {
 /** Walks the tree; throws a CellError naming the cell when metadata is bad or an id repeats. */
 export function collectCells(tree: Root): CollectedCell[] {
   const cells: CollectedCell[] = [];
+  const fileBlocks = new Map<string, string>();
   const walk = (parent: Parent) => {
     parent.children.forEach((child, index) => {
       if (child.type === 'code') {
         let meta: CellMeta | null;
         try {
+          const fileName = parseFileBlockName(child.meta);
+          if (fileName !== null) {
+            if (fileBlocks.has(fileName)) throw new Error(`Two file blocks are named ${fileName}; give each file= a name of its own.`);
+            fileBlocks.set(fileName, child.value);
+          }
           meta = parseCellMeta(child.lang, child.meta, `cell-${cells.length + 1}`);
         } catch (error) {
           throw new CellError((error as Error).message, child);
@@ -78,6 +86,14 @@ export function collectCells(tree: Root): CollectedCell[] {
     if (cell.meta.needs && !cells.some((other) => other.meta.id === cell.meta.needs && other.meta.server)) {
       throw new CellError(`Cell "${cell.meta.id}" needs "${cell.meta.needs}", which is not a server cell on this page: mark that cell \`server\`, or fix the id after needs=.`, cell.node);
     }
+  }
+  for (const cell of cells) {
+    if (!cell.meta.files) continue;
+    const missing = cell.meta.files.filter((name) => !fileBlocks.has(name));
+    if (missing.length) {
+      throw new CellError(`Cell "${cell.meta.id}" lists files=${missing.join(',')}, but this page has no file block of that name: add a fence with file=${missing[0]} (its text is the file).`, cell.node);
+    }
+    cell.files = Object.fromEntries(cell.meta.files.map((name) => [name, fileBlocks.get(name) as string]));
   }
   return cells;
 }

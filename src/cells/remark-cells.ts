@@ -209,6 +209,8 @@ function buildCell(unit: CollectedCell[], locale: LocaleId, pageIndex: number): 
         'data-preview-port': meta.previewPort,
         'data-exit-code': meta.exitCode,
         'data-exercise': meta.exercise,
+        'data-args': meta.args ? JSON.stringify(meta.args) : undefined,
+        'data-files': cell.files ? JSON.stringify(cell.files) : undefined,
       },
       panelChildren,
     );

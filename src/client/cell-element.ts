@@ -400,6 +400,9 @@ export class WorkbookCell extends HTMLElement {
         // A program that does not read input gets EOF at once; one that does keeps stdin open.
         stdin: interactive ? undefined : '',
         timeoutMs,
+        // As a tutorial starts it: its command-line arguments and the module files it imports.
+        args: panel.dataset.args ? (JSON.parse(panel.dataset.args) as string[]) : undefined,
+        files: panel.dataset.files ? (JSON.parse(panel.dataset.files) as Record<string, string>) : undefined,
         signal: abort.signal,
         onEvent: (event) => {
           if (this.run !== run) return;

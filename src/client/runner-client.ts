@@ -27,6 +27,8 @@ export interface RunOptions {
   /** Given up front and then closed; absent keeps stdin open for `sendStdin`. */
   stdin?: string;
   timeoutMs?: number;
+  /** Command-line arguments (see the API's `args`). */
+  args?: string[];
   /** Files written to the session's working directory first (see the API's `files`). */
   files?: Record<string, string>;
   signal?: AbortSignal;
@@ -171,7 +173,7 @@ export class RunnerClient extends EventTarget {
   private async post(options: RunOptions): Promise<Response> {
     try {
       const session = await this.session();
-      const body = { language: options.language, code: options.code, stdin: options.stdin, timeoutMs: options.timeoutMs, files: options.files };
+      const body = { language: options.language, code: options.code, stdin: options.stdin, timeoutMs: options.timeoutMs, args: options.args, files: options.files };
       return await fetch(`${API}/sessions/${encodeURIComponent(session)}/runs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },

@@ -223,6 +223,9 @@ async function checkPage(client: RunnerClient, file: string): Promise<string[]> 
   const running = new Map<string, { cell: CollectedCell; handle: RunHandle }>();
   const neededLater = (index: number, id: string) => cells.slice(index + 1).some((c) => c.meta.needs === id);
 
+  /** The cell's `args` and `files=` blocks, as the page sends them. */
+  const asWritten = (cell: CollectedCell) => ({ ...(cell.meta.args ? { args: cell.meta.args } : {}), ...(cell.files ? { files: cell.files } : {}) });
+
   const checkOutput = (cell: CollectedCell, actual: string) => {
     if (cell.expectedOutput !== undefined && !outputMatches(cell.expectedOutput, actual)) {
       failures.push(report(name, cell, 'output differs', actual));
@@ -236,6 +239,7 @@ async function checkPage(client: RunnerClient, file: string): Promise<string[]> 
       session,
       timeoutMs: cell.meta.timeoutMs ?? SERVER_TIMEOUT_MS,
       ...(cell.meta.stdin !== undefined ? { stdin: cell.meta.stdin } : {}),
+      ...asWritten(cell),
     });
     running.set(cell.meta.id, { cell, handle });
     const ready = await withTimeout(handle.firstOutput.then(() => true), SERVER_READY_MS, () => false);
@@ -285,6 +289,7 @@ async function checkPage(client: RunnerClient, file: string): Promise<string[]> 
         session,
         timeoutMs,
         ...(cell.meta.stdin !== undefined ? { stdin: cell.meta.stdin } : {}),
+        ...asWritten(cell),
       });
       const exit = await withTimeout(handle.done, timeoutMs + GRACE_MS, () => null);
       if (!exit) {

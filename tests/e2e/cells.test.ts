@@ -86,6 +86,19 @@ describe('running cells', () => {
     await page.context().close();
   });
 
+  test('a program as its author wrote it: command-line arguments and a module file (args=, files=)', async () => {
+    const page = await open('/zh/app-protocol/');
+    // The module is shown as a file block, not a cell.
+    await expect.poll(() => page.locator('figure', { hasText: 'def recv_exact' }).count()).toBeGreaterThan(0);
+    const server = await runCell(page, 'ap-args-server');
+    await expect.poll(() => output(server).textContent(), { timeout: 15_000 }).toContain('listening on 127.0.0.1:9170');
+    const client = await runCell(page, 'ap-args-client');
+    await expect.poll(() => output(client).textContent(), { timeout: 15_000 }).toContain("'argv': ['127.0.0.1', '9170']");
+    await expect.poll(() => output(server).textContent(), { timeout: 15_000 }).toContain("request: {'action': 'echo', 'text': 'hello'}");
+    await server.getByRole('button', { name: '停止' }).click();
+    await page.context().close();
+  });
+
   test('UDP: lines typed into the client\'s stdin box reach the server', async () => {
     const page = await open('/en/udp-demo/');
     const server = await runCell(page, 'udp-server-v2');
