@@ -1,7 +1,6 @@
 /** axe-core on a zh and an en chapter, in the state a reader sees them (runner up, cells ready). */
-import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { ensureBuilt, launchBrowser, runCell, runnerChecked, startSite, type BrowserHandle, type Site } from './support.ts';
+import { ensureBuilt, launchBrowser, runCell, runnerChecked, seriousAxeViolations, startSite, type BrowserHandle, type Site } from './support.ts';
 
 let site: Site;
 let browser: BrowserHandle;
@@ -25,12 +24,7 @@ test.each([
   const page = await browser.newPage({ colorScheme });
   await page.goto(site.url + path);
   expect(await runnerChecked(page)).toBe('ready');
-  const serious = async () => {
-    const results = await new AxeBuilder({ page }).analyze();
-    return results.violations
-      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-      .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).slice(0, 3).join(', ')})`);
-  };
+  const serious = () => seriousAxeViolations(page);
   expect(await serious()).toEqual([]);
   // Output, exit status and (on the UDP page) the stdin box are part of what a reader meets.
   const root = await runCell(page, path.includes('udp') ? 'udp-server-v2' : 'socket-is-a-file');

@@ -8,10 +8,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
-import { cell, ensureBuilt, launchBrowser, ROOT, runCell, runnerChecked, startSite, type BrowserHandle, type Site } from './support.ts';
+import { cell, closeSiteAndBrowser, openSiteAndBrowser, ROOT, runCell, runnerChecked, seriousAxeViolations, type BrowserHandle, type Site } from './support.ts';
 import zh from '../../src/i18n/zh.json' with { type: 'json' };
 import en from '../../src/i18n/en.json' with { type: 'json' };
 
@@ -23,16 +22,10 @@ let site: Site;
 let browser: BrowserHandle;
 
 beforeAll(async () => {
-  ensureBuilt();
-  site = await startSite();
-  browser = await launchBrowser();
+  ({ site, browser } = await openSiteAndBrowser());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-  expect(browser?.offLoopback ?? []).toEqual([]);
-});
+afterAll(() => closeSiteAndBrowser(site, browser));
 
 async function open(path: string): Promise<Page> {
   const page = await browser.newPage();
@@ -58,13 +51,6 @@ async function replaceCode(page: Page, root: ReturnType<typeof cell>, text: stri
   await page.keyboard.press('ControlOrMeta+A');
   await page.keyboard.press('Delete');
   await paste(page, text);
-}
-
-async function seriousAxeViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).include('.wb-cell').analyze();
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).slice(0, 3).join(', ')})`);
 }
 
 describe.each(['zh', 'en'] as const)('%s', (locale) => {
@@ -97,7 +83,7 @@ describe.each(['zh', 'en'] as const)('%s', (locale) => {
     expect(await root.locator('.wb-check-state').allTextContents()).toEqual(checks.map(() => s['exercise.passed']));
     // The reader's server ran in the cell, as with Run.
     expect(await root.locator('.wb-output').textContent()).toContain('listening on 127.0.0.1:9104');
-    expect(await seriousAxeViolations(page)).toEqual([]);
+    expect(await seriousAxeViolations(page, '.wb-cell')).toEqual([]);
     await page.context().close();
   }, 180_000);
 
@@ -131,7 +117,7 @@ describe.each(['zh', 'en'] as const)('%s', (locale) => {
     expect(href).toBe(`/${locale}/socket-failures/`);
     const target = await page.request.get(site.url + href);
     expect(target.status()).toBe(200);
-    expect(await seriousAxeViolations(page)).toEqual([]);
+    expect(await seriousAxeViolations(page, '.wb-cell')).toEqual([]);
     // A run without an error takes the coach away.
     await replaceCode(page, root, "print('fine')\n");
     await runCell(page, 'ex-tcp-upper');

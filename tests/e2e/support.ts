@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startServer } from '../../sandbox-runner/server.ts';
 import type { RunnerConfigInput } from '../../sandbox-runner/config.ts';
@@ -147,6 +148,22 @@ export async function runCell(page: Page, id: string) {
   const root = await showVariant(page, id);
   await root.getByRole('button', { name: /^(Run|运行)$/ }).click();
   return root;
+}
+
+/** The built site with its real runner, and a browser: the set-up of suites that run cells. */
+export async function openSiteAndBrowser(): Promise<{ site: Site; browser: BrowserHandle }> {
+  ensureBuilt();
+  const site = await startSite();
+  return { site, browser: await launchBrowser() };
+}
+
+/** axe-core's serious and critical violations on the page (or the part `include` selects), one line each. */
+export async function seriousAxeViolations(page: Page, include?: string): Promise<string[]> {
+  const builder = new AxeBuilder({ page });
+  const results = await (include ? builder.include(include) : builder).analyze();
+  return results.violations
+    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+    .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).slice(0, 3).join(', ')})`);
 }
 
 /** The built site without a runner, and a browser: the set-up of suites that only read pages. */

@@ -4,32 +4,18 @@
  * the data and the FINs in order, the socket table LISTEN then TIME_WAIT, the text table the
  * same packets; axe finds nothing serious in light and dark, on a desktop and a phone.
  */
-import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
-import { cell, ensureBuilt, launchBrowser, PHONE, runCell, runnerChecked, startSite, type BrowserHandle, type Site } from './support.ts';
+import { cell, closeSiteAndBrowser, openSiteAndBrowser, PHONE, runCell, runnerChecked, seriousAxeViolations, type BrowserHandle, type Site } from './support.ts';
 
 let site: Site;
 let browser: BrowserHandle;
 
 beforeAll(async () => {
-  ensureBuilt();
-  site = await startSite();
-  browser = await launchBrowser();
+  ({ site, browser } = await openSiteAndBrowser());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-  expect(browser?.offLoopback ?? []).toEqual([]);
-});
-
-async function seriousViolations(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).include('.wb-wire').analyze();
-  return results.violations
-    .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
-    .map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).slice(0, 3).join(', ')})`);
-}
+afterAll(() => closeSiteAndBrowser(site, browser));
 
 /** Flags column of the text table, row by row. */
 const tableRows = (page: Page) =>
@@ -90,7 +76,7 @@ describe('the wire view', () => {
     await expect.poll(() => sockets.textContent(), { timeout: 10_000 }).toContain('TIME_WAIT');
     expect(await sockets.textContent()).toContain('LISTEN');
 
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await seriousAxeViolations(page, '.wb-wire')).toEqual([]);
     if (viewport) {
       // On a phone the view stays within the page; the diagram scrolls inside its own box.
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
