@@ -4,8 +4,9 @@
  * - runner: the runner's integration and exploit suites, against real bubblewrap, one file at a time;
  * - content: every published cell through the real runner;
  * - e2e: the built site (dist/) in Chromium with the real runner, one file at a time;
- * - cgroup2: each limit on a cgroup-v2-only kernel, and the budgets exploit file; only inside the
- *   VM (`npm run test:cgroup2`).
+ * - cgroup2: each limit on a cgroup-v2-only kernel, and the runner's whole integration and exploit
+ *   suites; only inside the VM (`npm run test:cgroup2`, scripts/cgroup2-vm/suite.sh), where time
+ *   allowances grow with tests/time-allowance.ts.
  */
 import { defineConfig } from 'vitest/config';
 
@@ -58,8 +59,8 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'cgroup2',
-          // The budgets exploit file runs on both: the host's v1 (project runner) and here.
-          include: ['tests/cgroup2/**/*.test.ts', 'tests/runner/exploits/budgets.test.ts'],
+          // The integration and exploit suites run on both: the host's v1 (project runner) and here.
+          include: ['tests/cgroup2/**/*.test.ts', 'tests/runner/integration/**/*.test.ts', 'tests/runner/exploits/**/*.test.ts'],
           // Inside the VM (software emulation) Node runs 30-40x slower than on the host.
           testTimeout: 180_000,
           hookTimeout: 600_000,

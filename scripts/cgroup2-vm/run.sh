@@ -9,14 +9,14 @@
 #
 # Environment (all optional):
 #   CGROUP2_VM_KERNEL          kernel image (default: the newest /boot/vmlinuz-*)
-#   CGROUP2_VM_TIMEOUT_S       whole-VM timeout, boot included (default 1500 = 25 min)
+#   CGROUP2_VM_TIMEOUT_S       whole-VM timeout, boot included (default 2400 = 40 min)
 #   CGROUP2_VM_BOOT_TIMEOUT_S  time allowed from qemu's start to the job's start (default 180)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 checkout=$(cd "$here/../.." && pwd)
 cache_root=/var/cache/socket-workbook-vm
-timeout_s=${CGROUP2_VM_TIMEOUT_S:-1500}
+timeout_s=${CGROUP2_VM_TIMEOUT_S:-2400}
 boot_timeout_s=${CGROUP2_VM_BOOT_TIMEOUT_S:-180}
 qboot=/usr/share/qemu/qboot.rom
 
@@ -136,7 +136,7 @@ started=$(date +%s.%N)
 # panic=-1 with -no-reboot: a panic ends qemu at once instead of hanging until the timeout.
 timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
   -nodefaults -no-user-config -display none -no-reboot \
-  -accel tcg,thread=single -cpu max -m 4G -smp 2 -M pc -bios "$qboot" -nic none \
+  -accel tcg,thread=multi -cpu max -m 4G -smp 2 -M pc -bios "$qboot" -nic none \
   -kernel "$vmlinux" -initrd "$work/initramfs.cpio" \
   -append "console=ttyS0 panic=-1 loglevel=3 cgroup_no_v1=all" \
   -serial "file:$work/console.log" \

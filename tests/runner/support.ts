@@ -10,8 +10,11 @@ import type { RunnerConfigInput } from '../../sandbox-runner/config.ts';
 import type { InstanceLayout } from '../../sandbox-runner/sandbox/bubblewrap-backend.ts';
 import type { ExitEvent, RunEvent, RunRequest } from '../../sandbox-runner/protocol.ts';
 import { runEvents } from '../../sandbox-runner/ndjson.ts';
+import { allowanceMs } from '../time-allowance.ts';
 
 export const TEST_STATE_DIR = '/run/socket-workbook-test';
+
+export { allowanceMs, SLOWDOWN } from '../time-allowance.ts';
 export const TEST_CGROUP = 'socket-workbook-test';
 
 /** The instance the current test file started (each file runs in its own worker). */
@@ -147,8 +150,9 @@ export async function startInSession(base: string, session: string, body: object
   return { start, done, waitFor, runner: response.headers.get('x-runner') };
 }
 
-/** /api/health answers 200 within the given time. */
-export async function expectHealthyWithin(base: string, ms: number): Promise<void> {
+/** /api/health answers 200 within the given time (on a host; `allowanceMs` of it in the VM). */
+export async function expectHealthyWithin(base: string, hostMs: number): Promise<void> {
+  const ms = allowanceMs(hostMs);
   const started = performance.now();
   const response = await fetch(base + '/api/health', { signal: AbortSignal.timeout(ms * 4) });
   const elapsed = performance.now() - started;
