@@ -8,8 +8,12 @@
  */
 import type { SandboxProcess } from './processes.ts';
 
-/** How long the zygote may take to report a run's pid. */
-const REPORT_TIMEOUT_MS = 5_000;
+/**
+ * How long a live zygote may take to report a run's pid. A dead one fails its waiters at once
+ * (see `launch`); a slow one (a burst of new sessions on a loaded host, software emulation) is
+ * worth waiting for: failing it would only turn a slow run into an error for the reader.
+ */
+const REPORT_TIMEOUT_MS = 20_000;
 
 export class SessionSandbox {
   private current: SandboxProcess | null = null;

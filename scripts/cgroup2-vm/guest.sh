@@ -12,10 +12,13 @@ exec </dev/null >"$job/guest.log" 2>&1
 checkout=$(cat "$job/checkout")
 # A clean, predictable environment: CI=true so test runners print plain output on the console
 # tty; SOCKET_WORKBOOK_VM=1 so tests that also run on the host know they are in software
-# emulation; the checkout's Node 24 first on PATH (the host's system node is older).
+# emulation; the checkout's Node 24 first on PATH (the host's system node is older); a compile
+# cache of the VM's own: Vitest and Astro turn Node's on, and the host's, in /tmp, is seen here
+# through 9p while host processes may be writing it (suspected in a V8 "Check failed" crash of
+# a Node start in the VM while the host was running Vitest).
 env -i \
   PATH="$checkout/node_modules/.bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
-  HOME=/root LANG=C.UTF-8 TERM=dumb CI=true SOCKET_WORKBOOK_VM=1 \
+  HOME=/root LANG=C.UTF-8 TERM=dumb CI=true SOCKET_WORKBOOK_VM=1 NODE_COMPILE_CACHE=/run/node-compile-cache \
   /bin/bash -c 'cd "$1" && exec /bin/bash "$2"' job "$checkout" "$job/command.sh" >"$job/output" 2>&1
 code=$?
 echo "$code" >"$job/exit-code.tmp" && mv "$job/exit-code.tmp" "$job/exit-code"

@@ -215,7 +215,7 @@ export function killSessionSandbox(sessionId: string): number {
 }
 
 /** Waits until a session has left nothing: no process, no cgroup, no directory. */
-export async function expectSessionGone(sessionId: string, timeoutMs = 5_000): Promise<void> {
+export async function expectSessionGone(sessionId: string, timeoutMs = allowanceMs(5_000)): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const cgroups = current().cgroupDirs.filter((path) => existsSync(`${path}/${sessionId}`));
@@ -230,7 +230,7 @@ export async function expectSessionGone(sessionId: string, timeoutMs = 5_000): P
 /** After runner.close(): nothing of any session remains (processes get a moment to die). */
 export async function expectAllClean(): Promise<void> {
   expect(leftovers()).toEqual({ cgroups: [], dirs: [] });
-  const deadline = Date.now() + 3_000;
+  const deadline = Date.now() + allowanceMs(3_000);
   while (sandboxProcesses().length && Date.now() < deadline) await sleep(50);
   expect(sandboxProcesses()).toEqual([]);
 }
