@@ -27,16 +27,17 @@ import { contentDir } from '../../src/site/sidebar.ts';
 import { outputMatches, SERVER_TIMEOUT_MS } from '../../src/cells/cell-meta.ts';
 import type { ExitEvent, RunEvent, RunRequest } from '../../sandbox-runner/protocol.ts';
 import { runEvents } from '../../sandbox-runner/ndjson.ts';
+import { allowanceMs } from '../time-allowance.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 // WORKBOOK_CONTENT_DIR checks another folder of chapters (another lesson set), as the site builds it.
 const CONTENT = contentDir(ROOT);
-/** How long a server may take to print its first line. */
-const SERVER_READY_MS = 8_000;
+/** How long a server may take to print its first line (more in the cgroup-v2 VM's emulation). */
+const SERVER_READY_MS = allowanceMs(8_000);
 /** Quiet time before a server is stopped, so that what it prints after a client left is kept. */
 const SERVER_SETTLE_MS = 250;
 /** Extra time over a run's own limit before the check gives up on the runner. */
-const GRACE_MS = 15_000;
+const GRACE_MS = allowanceMs(15_000);
 /** Pages checked at once (each page is one session; cells inside a page run in order). */
 const PAGE_CONCURRENCY = Number(process.env.CONTENT_CHECK_CONCURRENCY ?? 2);
 /** Default wall time of a run (the runner's default limit). */

@@ -3,8 +3,11 @@
  * is refused (readiness 503, new sessions 503 `draining`), the run gets its exit event, the
  * process exits 0 and leaves nothing.
  */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { api, createSession, readEvents, sleep, summarize } from '../support.ts';
+import { allowanceMs, api, createSession, readEvents, sleep, summarize } from '../support.ts';
 import { processLeftovers, startRunnerProcess, type RunnerProcess } from '../../../scripts/cluster-processes.ts';
 import type { RunEvent } from '../../../sandbox-runner/protocol.ts';
 
@@ -74,5 +77,39 @@ describe('SIGTERM', () => {
     expect(result.exit.reason).toBe('session-ended');
     expect(await exited).toBe(0);
     expect(processLeftovers(child.pid!, STATE_DIR, CGROUP)).toEqual([]);
+  });
+
+  test('SIGTERM to `npm run serve`, as a process manager stops it, reaches the runner: it drains and exits 0', async () => {
+    // npm passes the signal to its child only, the shell that runs the script: unless the shell
+    // execs node, the runner never hears it and lives on as an orphan.
+    const npm = spawn('npm', ['run', '--silent', 'serve'], {
+      cwd: resolve(import.meta.dirname, '../../..'),
+      env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', RUNNER_NAME: 'd1', RUNNER_STATE_DIR: STATE_DIR, RUNNER_CGROUP_NAME: CGROUP, RUNNER_SPARE_SESSIONS: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    npm.stdout.on('data', (chunk) => (output += chunk));
+    npm.stderr.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | string>((resolve) => npm.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+    let runnerPid: number | undefined;
+    try {
+      const deadline = Date.now() + allowanceMs(30_000);
+      while (!/Socket Workbook: http/.test(output)) {
+        if (npm.exitCode !== null || Date.now() > deadline) throw new Error(`npm run serve did not start: ${output}`);
+        await sleep(50);
+      }
+      runnerPid = readFileSync(`/proc/${npm.pid}/task/${npm.pid}/children`, 'utf8').trim().split(/\s+/).map(Number)
+        .find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('sandbox-runner/main.ts'));
+      expect(runnerPid, `the runner under npm: ${output}`).toBeDefined();
+      npm.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(output).toContain('SIGTERM: draining');
+      expect(existsSync(`/proc/${runnerPid}`), 'the runner is still running after npm exited').toBe(false);
+      expect(processLeftovers(runnerPid!, STATE_DIR, CGROUP)).toEqual([]);
+    } finally {
+      if (npm.exitCode === null) npm.kill('SIGKILL');
+      // An orphaned runner (the failure this test looks for) is stopped the way it should have been.
+      if (runnerPid && existsSync(`/proc/${runnerPid}`)) process.kill(runnerPid, 'SIGTERM');
+    }
   });
 });
