@@ -32,22 +32,26 @@ export async function createNetworkNamespace(): Promise<number> {
   // A broadcast route on lo, so that UDP to <broadcast> (255.255.255.255) reaches the session's
   // own listeners instead of failing with "Network is unreachable".
   const script = '/usr/sbin/ip link set lo up && /usr/sbin/ip route add broadcast 255.255.255.255 dev lo table local src 127.0.0.1 && echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start && echo ready && read _';
-  const helper = spawn('/usr/bin/unshare', ['--net', '--', SHELL, '-c', script], { env: {}, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] });
+  // Through the spawner, like the sandboxes: a fork of the runner itself would block its event
+  // loop for every new session (see spawner-entry.ts). `unshare` execs the shell, so the pid is
+  // the shell's, inside the new namespace.
+  const helper = await spawner.spawn('/usr/bin/unshare', ['--net', '--', SHELL, '-c', script], []);
+  let output = '';
   try {
-    let output = '';
     helper.stderr.on('data', (chunk) => (output += chunk));
     await new Promise<void>((resolve, reject) => {
       helper.stdout.on('data', (chunk) => {
         output += chunk;
         if (output.includes('ready')) resolve();
       });
-      helper.on('error', reject);
-      helper.on('exit', (code) => reject(new Error(`network namespace helper exited (${code}): ${output.trim()}`)));
+      void helper.exited.then(({ code, signal }) => reject(new Error(`network namespace helper exited (${code ?? signal}): ${output.trim()}`)));
     });
     return openSync(`/proc/${helper.pid}/ns/net`, 'r');
   } finally {
+    // `read _` meets end of input and the helper exits; the namespace lives on in the fd.
     helper.stdin.end();
-    helper.kill('SIGKILL');
+    helper.stdout.destroy();
+    helper.stderr.destroy();
   }
 }
 
