@@ -126,7 +126,7 @@ export async function createRunnerHandler(options: RunnerHandlerOptions = {}): P
         if (isRefusedConnection(req.socket)) return void req.socket.destroy();
         void handlePreview(ctx, req, res);
       });
-      limitConnectionsPerClient(server, config.http);
+      limitConnectionsPerClient(server, config.http, config.runnerName);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => resolve());

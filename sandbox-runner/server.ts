@@ -54,7 +54,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const host = options.host ?? '127.0.0.1';
   const staticDir = options.staticDir === undefined ? DEFAULT_STATIC_DIR : options.staticDir;
   const runner = options.withoutRunner ? null : await createRunnerHandler({ config: options.config, logger: options.logger, listenHost: host });
-  const httpSettings = (runner?.config ?? loadConfig(options.config)).http;
+  const config = runner?.config ?? loadConfig(options.config);
+  const httpSettings = config.http;
   const serveStatic = staticDir && existsSync(staticDir) ? staticSite(staticDir) : null;
   const server = createServer(serverOptions(httpSettings), (req, res) => {
     if (isRefusedConnection(req.socket)) return void req.socket.destroy();
@@ -72,7 +73,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         if (!res.headersSent) res.writeHead(500).end();
       });
   });
-  limitConnectionsPerClient(server, httpSettings);
+  limitConnectionsPerClient(server, httpSettings, config.runnerName);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 4321, host, () => resolve());

@@ -35,17 +35,17 @@ export function isRefusedConnection(socket: Socket): boolean {
   return refusedConnections.has(socket);
 }
 
-/** The answer to a connection over the cap, written before closing it. */
-function refusal(limit: number): string {
+/** The answer to a connection over the cap, written before closing it (with `X-Runner`, as every API answer). */
+function refusal(limit: number, runnerName: string): string {
   const body = JSON.stringify({ error: { code: 'busy', message: `Your address already has ${limit} connections open to this runner (the limit per client). Close some, then try again.` } });
-  return `HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json; charset=utf-8\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+  return `HTTP/1.1 429 Too Many Requests\r\nX-Runner: ${runnerName}\r\nContent-Type: application/json; charset=utf-8\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
 
 /**
  * Caps the connections one client address holds open on `server`. Behind a trusted router every
  * connection comes from the router, so the cap is then the router's job and is not applied.
  */
-export function limitConnectionsPerClient(server: Server, settings: HttpSettings): void {
+export function limitConnectionsPerClient(server: Server, settings: HttpSettings, runnerName: string): void {
   if (settings.trustProxy) return;
   const open = new Map<string, number>();
   const limit = settings.maxConnectionsPerClient;
@@ -55,7 +55,7 @@ export function limitConnectionsPerClient(server: Server, settings: HttpSettings
     if (count >= limit) {
       refusedConnections.add(socket);
       socket.on('error', () => {});
-      socket.end(refusal(limit));
+      socket.end(refusal(limit, runnerName));
       socket.setTimeout(1_000, () => socket.destroy());
       return;
     }

@@ -24,6 +24,9 @@ function run(command: string, args: string[], timeoutMs = 10_000): Promise<strin
   });
 }
 
+/** How long a new network namespace may take to be set up (a loaded host, emulation). */
+const NETNS_READY_MS = 30_000;
+
 /**
  * Creates a network namespace with only `lo` (up, and ports below 1024 bindable by anyone) and
  * returns an open fd to it; the namespace lives as long as that fd, with no holder process.
@@ -31,12 +34,15 @@ function run(command: string, args: string[], timeoutMs = 10_000): Promise<strin
 export async function createNetworkNamespace(): Promise<number> {
   // A broadcast route on lo, so that UDP to <broadcast> (255.255.255.255) reaches the session's
   // own listeners instead of failing with "Network is unreachable".
-  const script = '/usr/sbin/ip link set lo up && /usr/sbin/ip route add broadcast 255.255.255.255 dev lo table local src 127.0.0.1 && echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start && echo ready && read _';
+  // It starts on a first line of input, as a sandbox does: output written before its pipes have
+  // reached the runner (they are passed over from the spawner) would be lost.
+  const script = 'read _ && /usr/sbin/ip link set lo up && /usr/sbin/ip route add broadcast 255.255.255.255 dev lo table local src 127.0.0.1 && echo 0 > /proc/sys/net/ipv4/ip_unprivileged_port_start && echo ready && read _';
   // Through the spawner, like the sandboxes: a fork of the runner itself would block its event
   // loop for every new session (see spawner-entry.ts). `unshare` execs the shell, so the pid is
   // the shell's, inside the new namespace.
   const helper = await spawner.spawn('/usr/bin/unshare', ['--net', '--', SHELL, '-c', script], []);
   let output = '';
+  let timer: NodeJS.Timeout | undefined;
   try {
     helper.stderr.on('data', (chunk) => (output += chunk));
     await new Promise<void>((resolve, reject) => {
@@ -45,9 +51,12 @@ export async function createNetworkNamespace(): Promise<number> {
         if (output.includes('ready')) resolve();
       });
       void helper.exited.then(({ code, signal }) => reject(new Error(`network namespace helper exited (${code ?? signal}): ${output.trim()}`)));
+      timer = setTimeout(() => reject(new Error(`network namespace helper did not get ready within ${NETNS_READY_MS} ms: ${output.trim()}`)), NETNS_READY_MS);
+      helper.stdin.write('go\n');
     });
     return openSync(`/proc/${helper.pid}/ns/net`, 'r');
   } finally {
+    clearTimeout(timer);
     // `read _` meets end of input and the helper exits; the namespace lives on in the fd.
     helper.stdin.end();
     helper.stdout.destroy();
