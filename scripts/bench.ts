@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../sandbox-runner/server.ts';
 import type { RunEvent } from '../sandbox-runner/protocol.ts';
+import { cpuSecondsOf, rssOf } from './process-usage.ts';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 40);
 /** BENCH_ONLY=capture,memory runs only those parts: runs, fresh, throughput, memory, capture, pages. */
@@ -90,14 +91,9 @@ async function throughput(concurrency: number, durationMs: number, once: (worker
   return count / ((performance.now() - started) / 1000);
 }
 
-function rssOfTree(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
-}
-
 /** RSS of the runner's own helper processes (the sandbox spawner). */
 function helpersRss(): number {
-  return childPids('spawner-entry').reduce((total, pid) => total + rssOfTree(pid), 0);
+  return childPids('spawner-entry').reduce((total, pid) => total + rssOf(pid), 0);
 }
 
 function cgroupMemoryBytes(): number {
@@ -135,16 +131,6 @@ while n := a.recv_into(buf): got += n
 t.join(); print(round(got / (time.perf_counter() - start) / 1e6))`;
 /** On/off pairs of throughput runs, alternating which side goes first. */
 const TRANSFERS = Number(process.env.BENCH_TRANSFERS ?? 7);
-
-/** CPU seconds (user + system) of one process so far, from /proc (0 once it has gone). */
-function cpuSecondsOf(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-  } catch {
-    return 0;
-  }
-}
 
 /** This process's children whose command line includes `name` (the runner's helpers). */
 function childPids(name: string): number[] {
@@ -276,7 +262,7 @@ async function main() {
     }
     // 4. Memory with 50 idle sessions, each holding a listening server.
     if (PARTS.has('memory')) {
-      const before = rssOfTree(process.pid);
+      const before = rssOf(process.pid);
       const server = "import socket\ns = socket.socket(); s.bind(('127.0.0.1', 9999)); s.listen(5)\nprint('listening')\nconn, _ = s.accept()";
       const controllers: AbortController[] = [];
       for (let i = 0; i < 50; i++) {
@@ -293,7 +279,7 @@ async function main() {
         }
       }
       await sleep(1_000);
-      const runnerRss = rssOfTree(process.pid);
+      const runnerRss = rssOf(process.pid);
       const spawnerRss = helpersRss();
       const sandboxes = cgroupMemoryBytes();
       const total = runnerRss + spawnerRss + sandboxes;

@@ -16,10 +16,11 @@
  * and what was left after the end (sessions, runs, cgroups, processes).
  */
 import { Agent, fetch, type Response } from 'undici';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { runEvents } from '../sandbox-runner/ndjson.ts';
 import type { ExitEvent, RunEvent, RunRequest } from '../sandbox-runner/protocol.ts';
 import { processLeftovers, startRunnerProcess, type RunnerProcess } from './cluster-processes.ts';
+import { cpuSecondsOf, rssOf } from './process-usage.ts';
 
 const READERS = Number(process.env.READERS ?? 100);
 const DURATION_MS = Number(process.env.DURATION_S ?? 120) * 1000;
@@ -262,10 +263,6 @@ function memoryBreakdown(metrics: Map<string, number>, rss: number): Record<stri
   };
 }
 
-function rssOf(pid: number): number {
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-}
-
 const MiB = 1024 * 1024;
 
 async function main(): Promise<void> {
@@ -280,6 +277,8 @@ async function main(): Promise<void> {
   const target = { base, previewOrigin: health.previewOrigin };
   const rss = async () => (own ? rssOf(own.child.pid!) : ((await metricsOf(metricsBase!)).get('workbook_process_resident_memory_bytes') ?? 0));
   const rssBefore = await rss();
+  const cpu = async () => (own ? cpuSecondsOf(own.child.pid!) : ((await metricsOf(metricsBase!)).get('workbook_process_cpu_seconds_total') ?? 0));
+  const cpuBefore = await cpu();
   const memoryBefore = memoryBreakdown(await metricsOf(metricsBase!), rssBefore);
   console.log(`load: ${READERS} readers for ${DURATION_MS / 1000} s against ${base} (runner ${health.runner}), think ${THINK_MS} ms, previews via ${target.previewOrigin}`);
   const started = Date.now();
@@ -310,6 +309,7 @@ async function main(): Promise<void> {
   const after = metricsBase ? await metricsOf(metricsBase) : new Map<string, number>();
   const rssAfter = await rss();
   const memoryAfter = memoryBreakdown(after, rssAfter);
+  const runnerCpu = (await cpu()) - cpuBefore;
   let leftovers: string[] = [];
   let exitCode: number | string | undefined;
   if (own) {
@@ -341,12 +341,13 @@ async function main(): Promise<void> {
     `runs/s: ${(((counts.get('client-py') ?? 0) + (counts.get('client-js') ?? 0) + (counts.get('udp') ?? 0) + (counts.get('stdin') ?? 0)) / elapsed).toFixed(1)}`,
     `runner RSS: ${(rssBefore / MiB).toFixed(0)} MiB before, ${(rssPeak / MiB).toFixed(0)} MiB peak, ${(rssAfter / MiB).toFixed(0)} MiB after (growth ${((rssAfter - rssBefore) / MiB).toFixed(0)} MiB)`,
     `packets captured per session: ${wirePackets.length ? `p50 ${percentile(wirePackets, 50)}, max ${Math.max(...wirePackets)}, all ${wirePackets.reduce((a, b) => a + b, 0)}` : 'none (capture off)'}`,
+    `runner CPU: ${runnerCpu.toFixed(1)} s (${((100 * runnerCpu) / elapsed).toFixed(1)} % of a core)`,
     `runner memory before -> after (MiB): ${Object.keys(memoryBefore).map((key) => `${key} ${(memoryBefore[key] / MiB).toFixed(0)} -> ${(memoryAfter[key] / MiB).toFixed(0)}`).join(', ')}`,
     `left after: sessions ${after.get('workbook_sessions') ?? '?'}, runs ${after.get('workbook_runs_active') ?? '?'}${own ? `, after SIGTERM: exit ${exitCode}, cgroups/dirs/processes ${leftovers.length}${leftovers.length ? ` (${leftovers.slice(0, 5).join(', ')})` : ''}` : ''}`,
     ...(errorsByKind.size ? ['', 'errors by kind:', ...[...errorsByKind].sort((a, b) => b[1] - a[1]).map(([kind, n]) => `  ${n}  ${kind}`)] : []),
   ];
   console.log(lines.join('\n'));
-  if (process.env.JSON) writeFileSync(process.env.JSON, JSON.stringify({ readers: READERS, elapsed, counts: Object.fromEntries(counts), errors: Object.fromEntries(errorsByKind), busy, latencies: Object.fromEntries([...latencies].map(([op, values]) => [op, { p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99) }])), rssBefore, rssPeak, rssAfter, memoryBefore, memoryAfter, timeline, leftovers }, null, 2));
+  if (process.env.JSON) writeFileSync(process.env.JSON, JSON.stringify({ readers: READERS, elapsed, counts: Object.fromEntries(counts), errors: Object.fromEntries(errorsByKind), busy, latencies: Object.fromEntries([...latencies].map(([op, values]) => [op, { p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99) }])), rssBefore, rssPeak, rssAfter, memoryBefore, memoryAfter, runnerCpu, timeline, leftovers }, null, 2));
   process.exit(0);
 }
 
