@@ -1,8 +1,8 @@
 /**
- * One session's wire: the packets its loopback carries (parsed, numbered, kept in a bounded
- * ring), each attributed to the run whose process owned the sending socket, followers told of
- * each new packet, and the session's sockets now. Fed by the runner's capture (capture.ts);
- * read by the HTTP layer through the SessionWire interface of sandbox/backend.ts.
+ * One session's wire: the packets its loopback carries (numbered, kept as frames in a bounded
+ * ring and parsed when read), each attributed to the run whose process owned the sending socket,
+ * followers told of each new packet, and the session's sockets now. Fed by the runner's capture
+ * (capture.ts); read by the HTTP layer through the SessionWire interface of sandbox/backend.ts.
  *
  * Attribution is lazy and off the runs' path: the first packet of a flow triggers one scan of
  * the session's socket tables and its runs' fds (socket-table.ts); later packets of the flow hit
