@@ -12,8 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../sandbox-runner/server.ts';
 import type { RunEvent } from '../sandbox-runner/protocol.ts';
+import { cpuSecondsOf, rssOf } from './process-usage.ts';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 40);
+/** BENCH_ONLY=capture,memory runs only those parts: runs, fresh, throughput, memory, capture, pages. */
+const PARTS = new Set((process.env.BENCH_ONLY ?? 'runs,fresh,throughput,memory,capture,pages').split(','));
 const PAUSE_MS = 40; // a reader clicks, then reads: runs are not back to back
 const STATE_DIR = '/run/socket-workbook-bench';
 const CGROUP = 'socket-workbook-bench';
@@ -88,24 +91,9 @@ async function throughput(concurrency: number, durationMs: number, once: (worker
   return count / ((performance.now() - started) / 1000);
 }
 
-function rssOfTree(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
-}
-
 /** RSS of the runner's own helper processes (the sandbox spawner). */
 function helpersRss(): number {
-  let total = 0;
-  for (const pid of readdirSync('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      if (Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]) === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('spawner-entry')) total += rssOfTree(Number(pid));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return total;
+  return childPids('spawner-entry').reduce((total, pid) => total + rssOf(pid), 0);
 }
 
 function cgroupMemoryBytes(): number {
@@ -123,18 +111,46 @@ s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()
 c = socket.create_connection(s.getsockname()); a, _ = s.accept()
 c.sendall(b'ping' * 25); a.recv(100); a.sendall(b'pong'); c.recv(4)
 c.close(); a.close(); print(1)`;
-/** Loopback TCP throughput inside one program: 256 MiB from a thread to the main thread, MB/s printed. */
+/**
+ * Loopback TCP throughput inside one program: a thread sends 1 MiB chunks for TRANSFER_S seconds
+ * (long enough for the capture's steady state, not just its first slice), the main thread
+ * receives; MB/s printed.
+ */
+const TRANSFER_S = Number(process.env.BENCH_TRANSFER_S ?? 1);
 const THROUGHPUT_RUN = `import socket, threading, time
 s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()
 c = socket.create_connection(s.getsockname()); a, _ = s.accept()
-chunk, total = b'x' * (1 << 20), 256 << 20
+chunk = b'x' * (1 << 20)
 def send():
-    for _ in range(total >> 20): c.sendall(chunk)
+    end = time.perf_counter() + ${TRANSFER_S}
+    while time.perf_counter() < end: c.sendall(chunk)
     c.close()
 start = time.perf_counter(); t = threading.Thread(target=send); t.start()
 buf, got = bytearray(1 << 20), 0
 while n := a.recv_into(buf): got += n
 t.join(); print(round(got / (time.perf_counter() - start) / 1e6))`;
+/** On/off pairs of throughput runs, alternating which side goes first. */
+const TRANSFERS = Number(process.env.BENCH_TRANSFERS ?? 7);
+
+/** This process's children whose command line includes `name` (the runner's helpers). */
+function childPids(name: string): number[] {
+  const found: number[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      if (Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]) === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(name)) found.push(Number(pid));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+const processCpuSeconds = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
 
 function startBenchRunner(wire: boolean) {
   return startServer({ port: 0, staticDir: null, config: { stateDir: STATE_DIR, cgroupName: CGROUP, firstSessionUid: 400_000, logLevel: 'silent', spareSessions: 2, wire, limits: { maxRunsTotal: 64, maxSessions: 80 },
@@ -145,25 +161,48 @@ function startBenchRunner(wire: boolean) {
 /** The same socket programs on a runner with packet capture and one without, interleaved. */
 async function captureOnOff(on: string, off: string, row: (...cells: string[]) => void): Promise<void> {
   const sessions = { on: await createSession(on), off: await createSession(off) };
+  const base = { on, off };
   const latency = { on: [] as number[], off: [] as number[] };
-  const rate = { on: [] as number[], off: [] as number[] };
-  for (let i = 0; i < 3; i++) for (const side of ['on', 'off'] as const) await apiRun(side === 'on' ? on : off, 'python', sessions[side], SOCKET_RUN);
+  for (let i = 0; i < 3; i++) for (const side of ['on', 'off'] as const) await apiRun(base[side], 'python', sessions[side], SOCKET_RUN);
   for (let i = 0; i < ITERATIONS; i++) {
     for (const side of (i % 2 ? ['on', 'off'] : ['off', 'on']) as Array<'on' | 'off'>) {
-      latency[side].push((await apiRun(side === 'on' ? on : off, 'python', sessions[side], SOCKET_RUN)).totalMs);
+      latency[side].push((await apiRun(base[side], 'python', sessions[side], SOCKET_RUN)).totalMs);
       await sleep(PAUSE_MS);
     }
   }
-  for (let i = 0; i < 5; i++) {
-    for (const side of (i % 2 ? ['on', 'off'] : ['off', 'on']) as Array<'on' | 'off'>) {
-      rate[side].push(Number((await apiRun(side === 'on' ? on : off, 'python', sessions[side], THROUGHPUT_RUN)).stdout));
-    }
-  }
-  const wire = (await (await fetch(`${on}/api/sessions/${sessions.on}/wire?since=999999999`)).json()) as { next: number; dropped: number };
   const latencyRatio = median(latency.on) / median(latency.off);
   row(`python socket run (connect, a message each way, close), capture on vs off (median of ${ITERATIONS})`, `${fmt(median(latency.on))} ms`, `${fmt(median(latency.off))} ms`, `${fmt(latencyRatio, 2)}× (on / off)`, '≤ 1.1×', latencyRatio <= 1.1 ? 'met' : 'missed');
+
+  // Bulk throughput: on/off pairs, alternating which goes first, so both sides see the same machine.
+  const wireOf = async () => (await (await fetch(`${on}/api/sessions/${sessions.on}/wire?since=999999999`)).json()) as { next: number; dropped: number };
+  const helper = childPids('capture-helper.py')[0];
+  const rate = { on: [] as number[], off: [] as number[] };
+  const cpu = { helper: 0, runnerOn: 0, runnerOff: 0 };
+  const ratios: number[] = [];
+  await apiRun(on, 'python', sessions.on, THROUGHPUT_RUN); // warm-up, not counted
+  await apiRun(off, 'python', sessions.off, THROUGHPUT_RUN);
+  const wireBefore = await wireOf();
+  for (let i = 0; i < TRANSFERS; i++) {
+    for (const side of (i % 2 ? ['on', 'off'] : ['off', 'on']) as Array<'on' | 'off'>) {
+      const [helperBefore, runnerBefore] = [cpuSecondsOf(helper), processCpuSeconds()];
+      rate[side].push(Number((await apiRun(base[side], 'python', sessions[side], THROUGHPUT_RUN)).stdout));
+      if (side === 'on') cpu.helper += cpuSecondsOf(helper) - helperBefore;
+      cpu[side === 'on' ? 'runnerOn' : 'runnerOff'] += processCpuSeconds() - runnerBefore;
+      await sleep(PAUSE_MS);
+    }
+    ratios.push(rate.on[i] / rate.off[i]);
+  }
+  const wireAfter = await wireOf();
   const rateRatio = median(rate.on) / median(rate.off);
-  row('loopback TCP throughput in a run (256 MiB), capture on vs off (median of 5)', `${fmt(median(rate.on), 0)} MB/s`, `${fmt(median(rate.off), 0)} MB/s`, `${fmt(rateRatio, 2)}× (on / off); the capture saw ${wire.next} packets, ${wire.dropped} not kept (ring) or missed`, '≥ 0.9×', rateRatio >= 0.9 ? 'met' : 'missed');
+  const perTransfer = (seconds: number) => `${fmt((seconds / TRANSFERS) * 1000, 0)} ms`;
+  row(
+    `loopback TCP throughput in a run (${TRANSFER_S} s transfer), capture on vs off (median of ${TRANSFERS} interleaved pairs)`,
+    `${fmt(median(rate.on), 0)} MB/s`,
+    `${fmt(median(rate.off), 0)} MB/s`,
+    `${fmt(rateRatio, 2)}× (on / off; pairs ${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}×, median ${fmt(median(ratios), 2)}×); per transfer the capture read ${fmt((wireAfter.next - wireBefore.next) / TRANSFERS, 0)} packets and missed ${fmt((wireAfter.dropped - wireBefore.dropped) / TRANSFERS, 0)}, CPU: helper ${perTransfer(cpu.helper)}, runner ${perTransfer(cpu.runnerOn - cpu.runnerOff)} more than with capture off`,
+    '≥ 0.9×',
+    rateRatio >= 0.9 ? 'met' : 'missed',
+  );
   await Promise.all([fetch(`${on}/api/sessions/${sessions.on}`, { method: 'DELETE' }), fetch(`${off}/api/sessions/${sessions.off}`, { method: 'DELETE' })]);
 }
 
@@ -175,7 +214,7 @@ async function main() {
   const row = (...cells: string[]) => rows.push(cells);
   try {
     // 1. Trivial run: sandboxed through the API vs bare, interleaved so both see the same machine.
-    for (const language of ['python', 'javascript'] as const) {
+    for (const language of PARTS.has('runs') ? (['python', 'javascript'] as const) : []) {
       const session = await createSession(base);
       const bare: number[] = [];
       const bareFirst: number[] = [];
@@ -203,7 +242,7 @@ async function main() {
       await fetch(`${base}/api/sessions/${session}`, { method: 'DELETE' });
     }
     // 2. A run without a session (fresh session from the prepared pool).
-    {
+    if (PARTS.has('fresh')) {
       const fresh: number[] = [];
       for (let i = 0; i < 15; i++) {
         fresh.push((await apiRun(base, 'python')).firstByteMs);
@@ -212,7 +251,7 @@ async function main() {
       row('python first byte, run without a session (median of 15)', `${fmt(median(fresh))} ms`, '', '', '≤ 100 ms', median(fresh) <= 100 ? 'met' : 'missed');
     }
     // 3. Throughput at concurrency 1, 2, 8: one session per worker (a reader each) vs bare spawns.
-    for (const concurrency of [1, 2, 8]) {
+    for (const concurrency of PARTS.has('throughput') ? [1, 2, 8] : []) {
       const sessions = await Promise.all(Array.from({ length: concurrency }, () => createSession(base)));
       await sleep(300);
       const bareRate = await throughput(concurrency, 3_000, () => bareRun('python'));
@@ -222,8 +261,8 @@ async function main() {
       await Promise.all(sessions.map((id) => fetch(`${base}/api/sessions/${id}`, { method: 'DELETE' })));
     }
     // 4. Memory with 50 idle sessions, each holding a listening server.
-    {
-      const before = rssOfTree(process.pid);
+    if (PARTS.has('memory')) {
+      const before = rssOf(process.pid);
       const server = "import socket\ns = socket.socket(); s.bind(('127.0.0.1', 9999)); s.listen(5)\nprint('listening')\nconn, _ = s.accept()";
       const controllers: AbortController[] = [];
       for (let i = 0; i < 50; i++) {
@@ -240,7 +279,7 @@ async function main() {
         }
       }
       await sleep(1_000);
-      const runnerRss = rssOfTree(process.pid);
+      const runnerRss = rssOf(process.pid);
       const spawnerRss = helpersRss();
       const sandboxes = cgroupMemoryBytes();
       const total = runnerRss + spawnerRss + sandboxes;
@@ -248,7 +287,7 @@ async function main() {
       for (const controller of controllers) controller.abort();
     }
     // 5. Packet capture (the wire view) on vs off: a second runner without it (RUNNER_WIRE=off).
-    {
+    if (PARTS.has('capture')) {
       const withoutCapture = await startBenchRunner(false);
       try {
         await captureOnOff(base, withoutCapture.url, row);
@@ -264,6 +303,7 @@ async function main() {
   for (const cells of rows) console.log(`| ${cells.join(' | ')} |`);
 
   const distDir = join(import.meta.dirname, '..', 'dist');
+  if (!PARTS.has('pages')) return;
   const pages = existsSync(distDir) ? await measurePageJs(distDir) : [];
   if (pages.length === 0) {
     console.log('\n(no built site in dist/: run `npm run build` to measure page JavaScript)');

@@ -16,10 +16,11 @@
  * and what was left after the end (sessions, runs, cgroups, processes).
  */
 import { Agent, fetch, type Response } from 'undici';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { runEvents } from '../sandbox-runner/ndjson.ts';
 import type { ExitEvent, RunEvent, RunRequest } from '../sandbox-runner/protocol.ts';
 import { processLeftovers, startRunnerProcess, type RunnerProcess } from './cluster-processes.ts';
+import { cpuSecondsOf, rssOf } from './process-usage.ts';
 
 const READERS = Number(process.env.READERS ?? 100);
 const DURATION_MS = Number(process.env.DURATION_S ?? 120) * 1000;
@@ -57,6 +58,8 @@ const counts = new Map<string, number>();
 const errorsByKind = new Map<string, number>();
 let busy = 0;
 const busyByOp = new Map<string, number>();
+/** Packets each session's capture saw (empty with the capture off). */
+const wirePackets: number[] = [];
 const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
 
 class OpError extends Error {
@@ -211,6 +214,10 @@ async function reader(index: number, target: Target, until: number): Promise<voi
   }
   serverAbort.abort();
   await serverEnded;
+  // What the session's packet capture held (not an operation: one look before leaving).
+  const wire = await call(`/api/sessions/${session}/wire?since=999999999999999`).catch(() => null);
+  if (wire?.status === 200) wirePackets.push(((await wire.json()) as { next: number }).next);
+  else await wire?.text();
   await measured('session-delete', async () => {
     const response = await call(`/api/sessions/${session}`, { method: 'DELETE' });
     if (response.status !== 204) await fail(response);
@@ -219,21 +226,41 @@ async function reader(index: number, target: Target, until: number): Promise<voi
 }
 
 // ---- the runner(s) ---------------------------------------------------------------------------
-/** Every sample summed by name, over one runner or several (comma-separated bases, each serving `<base>/metrics`). */
+/**
+ * Every sample summed by name, over one runner or several (comma-separated bases, each serving
+ * `<base>/metrics`); samples with a `space` label (the V8 heap's spaces) also under `name/space`.
+ */
 async function metricsOf(bases: string): Promise<Map<string, number>> {
   const values = new Map<string, number>();
+  const add = (key: string, value: number) => values.set(key, (values.get(key) ?? 0) + value);
   for (const base of bases.split(',')) {
     const text = await (await fetch(`${base}/metrics`)).text();
     for (const line of text.split('\n')) {
-      const match = /^(\w+)(?:\{[^}]*\})? (\S+)$/.exec(line);
-      if (match) values.set(match[1], (values.get(match[1]) ?? 0) + Number(match[2]));
+      const match = /^(\w+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
+      if (!match) continue;
+      add(match[1], Number(match[3]));
+      const space = /space="(\w+)"/.exec(match[2] ?? '')?.[1];
+      if (space) add(`${match[1]}/${space}`, Number(match[3]));
     }
   }
   return values;
 }
 
-function rssOf(pid: number): number {
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+/** Where the runner's memory is, from its metrics: the V8 heap (by space), Buffers outside it, and the rest of RSS. */
+function memoryBreakdown(metrics: Map<string, number>, rss: number): Record<string, number> {
+  const heapTotal = metrics.get('workbook_nodejs_heap_size_total_bytes') ?? 0;
+  const external = metrics.get('workbook_nodejs_external_memory_bytes') ?? 0;
+  const space = (name: string) => metrics.get(`workbook_nodejs_heap_space_size_total_bytes/${name}`) ?? 0;
+  return {
+    rss,
+    heapTotal,
+    heapUsed: metrics.get('workbook_nodejs_heap_size_used_bytes') ?? 0,
+    newSpace: space('new'),
+    oldSpace: space('old'),
+    external,
+    // code, malloc'd memory (libuv, OpenSSL, the HTTP parser, zlib), thread stacks
+    outside: rss - heapTotal - external,
+  };
 }
 
 const MiB = 1024 * 1024;
@@ -250,11 +277,17 @@ async function main(): Promise<void> {
   const target = { base, previewOrigin: health.previewOrigin };
   const rss = async () => (own ? rssOf(own.child.pid!) : ((await metricsOf(metricsBase!)).get('workbook_process_resident_memory_bytes') ?? 0));
   const rssBefore = await rss();
+  const cpu = async () => (own ? cpuSecondsOf(own.child.pid!) : ((await metricsOf(metricsBase!)).get('workbook_process_cpu_seconds_total') ?? 0));
+  const cpuBefore = await cpu();
+  const memoryBefore = memoryBreakdown(await metricsOf(metricsBase!), rssBefore);
   console.log(`load: ${READERS} readers for ${DURATION_MS / 1000} s against ${base} (runner ${health.runner}), think ${THINK_MS} ms, previews via ${target.previewOrigin}`);
   const started = Date.now();
   const until = started + DURATION_MS;
   let rssPeak = rssBefore;
   const sampler = setInterval(() => void rss().then((value) => (rssPeak = Math.max(rssPeak, value))), 2_000);
+  // Where the memory is over time (for JSON): every 10 s.
+  const timeline: Array<Record<string, number>> = [];
+  const timelineSampler = setInterval(() => void Promise.all([metricsOf(metricsBase!), rss()]).then(([metrics, value]) => timeline.push({ s: Math.round((Date.now() - started) / 1000), ...memoryBreakdown(metrics, value) })).catch(() => {}), 10_000);
   // Readers arrive over the first tenth of the run, as readers of a page do.
   const readers = Promise.all(Array.from({ length: READERS }, (_, index) => sleep((index / READERS) * DURATION_MS * 0.1).then(() => reader(index, target, until))));
   if (IDLE) {
@@ -270,10 +303,13 @@ async function main(): Promise<void> {
   await readers;
   const elapsed = (Date.now() - started) / 1000;
   clearInterval(sampler);
+  clearInterval(timelineSampler);
   // Give background teardowns a moment, then look at what is left.
   await sleep(3_000);
   const after = metricsBase ? await metricsOf(metricsBase) : new Map<string, number>();
   const rssAfter = await rss();
+  const memoryAfter = memoryBreakdown(after, rssAfter);
+  const runnerCpu = (await cpu()) - cpuBefore;
   let leftovers: string[] = [];
   let exitCode: number | string | undefined;
   if (own) {
@@ -304,11 +340,14 @@ async function main(): Promise<void> {
     `client runs (Python + JS) p95: ${ms(percentile([...(latencies.get('client-py') ?? []), ...(latencies.get('client-js') ?? [])], 95))} ms; health p99: ${ms(percentile(latencies.get('health') ?? [], 99))} ms`,
     `runs/s: ${(((counts.get('client-py') ?? 0) + (counts.get('client-js') ?? 0) + (counts.get('udp') ?? 0) + (counts.get('stdin') ?? 0)) / elapsed).toFixed(1)}`,
     `runner RSS: ${(rssBefore / MiB).toFixed(0)} MiB before, ${(rssPeak / MiB).toFixed(0)} MiB peak, ${(rssAfter / MiB).toFixed(0)} MiB after (growth ${((rssAfter - rssBefore) / MiB).toFixed(0)} MiB)`,
+    `packets captured per session: ${wirePackets.length ? `p50 ${percentile(wirePackets, 50)}, max ${Math.max(...wirePackets)}, all ${wirePackets.reduce((a, b) => a + b, 0)}` : 'none (capture off)'}`,
+    `runner CPU: ${runnerCpu.toFixed(1)} s (${((100 * runnerCpu) / elapsed).toFixed(1)} % of a core)`,
+    `runner memory before -> after (MiB): ${Object.keys(memoryBefore).map((key) => `${key} ${(memoryBefore[key] / MiB).toFixed(0)} -> ${(memoryAfter[key] / MiB).toFixed(0)}`).join(', ')}`,
     `left after: sessions ${after.get('workbook_sessions') ?? '?'}, runs ${after.get('workbook_runs_active') ?? '?'}${own ? `, after SIGTERM: exit ${exitCode}, cgroups/dirs/processes ${leftovers.length}${leftovers.length ? ` (${leftovers.slice(0, 5).join(', ')})` : ''}` : ''}`,
     ...(errorsByKind.size ? ['', 'errors by kind:', ...[...errorsByKind].sort((a, b) => b[1] - a[1]).map(([kind, n]) => `  ${n}  ${kind}`)] : []),
   ];
   console.log(lines.join('\n'));
-  if (process.env.JSON) writeFileSync(process.env.JSON, JSON.stringify({ readers: READERS, elapsed, counts: Object.fromEntries(counts), errors: Object.fromEntries(errorsByKind), busy, latencies: Object.fromEntries([...latencies].map(([op, values]) => [op, { p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99) }])), rssBefore, rssPeak, rssAfter, leftovers }, null, 2));
+  if (process.env.JSON) writeFileSync(process.env.JSON, JSON.stringify({ readers: READERS, elapsed, counts: Object.fromEntries(counts), errors: Object.fromEntries(errorsByKind), busy, latencies: Object.fromEntries([...latencies].map(([op, values]) => [op, { p50: percentile(values, 50), p95: percentile(values, 95), p99: percentile(values, 99) }])), rssBefore, rssPeak, rssAfter, memoryBefore, memoryAfter, runnerCpu, timeline, leftovers }, null, 2));
   process.exit(0);
 }
 

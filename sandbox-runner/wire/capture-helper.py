@@ -8,12 +8,14 @@ Records on stdout, each `>IBI` (body length, kind, key) then the body:
   kind 1 packet: `>dI` (capture time, epoch seconds; length as captured) + the first bytes
   kind 2 drops:  `>I` packets the kernel dropped for this key since the last report
   kind 3 error:  a UTF-8 message (the open failed)
-Each packet on `lo` passes twice (out, then in): a kernel filter keeps the outgoing copy only and
-trims it to SNAP bytes, so a flood of large segments costs the runner headers, not payloads. A
-session's socket is read for at most RATE packets a second, in eighths (a burst beyond RATE / 8
-waits for the next eighth while the kernel drops what does not fit, counted and reported as
-drops): one flood cannot take the helper's CPU from the other sessions, nor much of it from the
-transfer itself.
+Each packet on `lo` passes the capture twice (sent, then received): the kernel skips the socket for
+sent packets (PACKET_IGNORE_OUTGOING: no copy of them is made at all) and a filter trims each
+received one to SNAP bytes, so a flood of large segments costs the runner headers, not payloads.
+A session's socket is read for at most RATE packets a second, in eighths. A session over its
+budget for the eighth is not read until the next one, and its socket's buffer is shrunk meanwhile
+so that the kernel counts each further packet as a drop (reported) before copying it: the
+transfer that floods pays almost nothing for the capture, and one flood cannot take the helper's
+CPU from the other sessions.
 """
 import ctypes, os, resource, selectors, socket, struct, sys, time
 
@@ -21,17 +23,21 @@ CLONE_NEWNET = 0x40000000
 ETH_P_ALL = 0x0003
 SOL_PACKET = 263
 PACKET_STATISTICS = 6
+PACKET_IGNORE_OUTGOING = 23
 PACKET_OUTGOING = 4
 SO_ATTACH_FILTER = 26
+SO_RCVBUF = 8
 SO_RCVBUFFORCE = 33
+RCVBUF = 1 << 20  # while reading
+PAUSED_RCVBUF = 1  # over budget: the kernel makes it its minimum (a few small packets)
 SNAP = 256  # Ethernet 14 + IP up to 60 + TCP up to 60 + 64 payload bytes, rounded up
 KIND_PACKET, KIND_DROPS, KIND_ERROR = 1, 2, 3
 RATE = 2000  # packets read per session per second, at most (the ring keeps 2000)
 SLICES = 8  # the budget is given out per 1/SLICES of a second
 
 libc = ctypes.CDLL(None, use_errno=True)
-# ld pkttype; jeq OUTGOING ? ret SNAP : ret 0 (classic BPF, SKF_AD_OFF + SKF_AD_PKTTYPE = -4096 + 4)
-FILTER = [(0x30, 0, 0, (-4096 + 4) & 0xFFFFFFFF), (0x15, 0, 1, PACKET_OUTGOING), (0x06, 0, 0, SNAP), (0x06, 0, 0, 0)]
+# ld pkttype; jeq OUTGOING ? ret 0 : ret SNAP (classic BPF, SKF_AD_OFF + SKF_AD_PKTTYPE = -4096 + 4)
+FILTER = [(0x30, 0, 0, (-4096 + 4) & 0xFFFFFFFF), (0x15, 0, 1, PACKET_OUTGOING), (0x06, 0, 0, 0), (0x06, 0, 0, SNAP)]
 filter_bytes = ctypes.create_string_buffer(b''.join(struct.pack('HBBI', *insn) for insn in FILTER))
 FPROG = struct.pack('HL', len(FILTER), ctypes.addressof(filter_bytes))
 
@@ -41,8 +47,12 @@ selector = selectors.DefaultSelector()
 sockets = {}  # key -> socket
 read_this_slice = {}  # key -> packets read since the last slice began
 paused = set()  # keys over budget in this slice (not polled until the next)
-buffer = bytearray(SNAP)
-view = memoryview(buffer)
+# A packet's record: `>IBI` (body length, kind, key), then its body: `>dI` (time, length) + the frame.
+RECORD = struct.Struct('>IBIdI')
+RECORD_HEADER = RECORD.size
+PACKET_BODY = RECORD_HEADER - 9
+BATCH = 64
+batch = memoryview(bytearray(BATCH * (RECORD_HEADER + SNAP)))
 
 
 def setns(fd):
@@ -64,10 +74,11 @@ def open_capture(key, path):
             setns(own_netns)
     finally:
         os.close(fd)
+    sock.setsockopt(SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)
     sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, FPROG)
-    sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 1 << 20)
+    sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)
     sock.bind(('lo', 0))
-    # What passed before the filter was attached (incoming copies included) is not counted.
+    # What passed before the filter was attached is not counted.
     sock.setblocking(False)
     while True:
         try:
@@ -112,24 +123,35 @@ def command(line):
 
 
 def read_packets(key, sock):
-    for _ in range(64):  # then let the other sessions have a turn
+    # Each packet is read straight into its record (header, then the frame) in one batch buffer.
+    end = 0
+    for _ in range(BATCH):  # then let the other sessions have a turn
         try:
-            size, address = sock.recvfrom_into(buffer, SNAP, socket.MSG_TRUNC)
+            size = sock.recv_into(batch[end + RECORD_HEADER:end + RECORD_HEADER + SNAP], SNAP, socket.MSG_TRUNC)
         except BlockingIOError:
-            return
-        if address[2] != PACKET_OUTGOING:
-            continue
-        record(KIND_PACKET, key, struct.pack('>dI', time.time(), size) + bytes(view[:min(size, SNAP)]))
+            break
+        kept = min(size, SNAP)
+        RECORD.pack_into(batch, end, PACKET_BODY + kept, KIND_PACKET, key, time.time(), size)
+        end += RECORD_HEADER + kept
         read_this_slice[key] = read_this_slice.get(key, 0) + 1
         if read_this_slice[key] >= RATE // SLICES:
-            selector.unregister(sock)
-            paused.add(key)
-            return
+            pause(key, sock)
+            break
+    out.write(batch[:end])
+
+
+def pause(key, sock):
+    """Over budget until the next slice: not polled, and the kernel drops (and counts) what comes."""
+    selector.unregister(sock)
+    sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUF, PAUSED_RCVBUF)
+    paused.add(key)
 
 
 def next_slice():
     for key in paused:
-        selector.register(sockets[key], selectors.EVENT_READ, key)
+        sock = sockets[key]
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, RCVBUF)
+        selector.register(sock, selectors.EVENT_READ, key)
     paused.clear()
     read_this_slice.clear()
 

@@ -55,35 +55,38 @@ export function endpoint(address: string, port: number | null, family: 4 | 6): s
   return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-/** Parses a frame; null for anything that is not IP (nothing else travels on a session's lo). */
-export function parseFrame(frame: Buffer): ParsedPacket | null {
+/** Where a frame's parts are: found without making any string, shared by parseFrame and peekFlow. */
+interface Located {
+  proto: 'tcp' | 'udp' | 'icmp';
+  family: 4 | 6;
+  /** Offset of the source address (the destination follows it). */
+  addresses: number;
+  l4: number;
+  l4Length: number;
+}
+
+/** Null for anything that is not TCP, UDP or ICMP over IP (nothing else travels on a session's lo). */
+function locate(frame: Buffer): Located | null {
   if (frame.length < ETHERNET_HEADER) return null;
   const etherType = frame.readUInt16BE(12);
+  const ip = ETHERNET_HEADER;
   let family: 4 | 6;
   let protocol: number;
   let l4: number;
   let l4Length: number;
-  let src: string;
-  let dst: string;
   if (etherType === ETHERTYPE_IPV4) {
-    const ip = ETHERNET_HEADER;
     if (frame.length < ip + 20 || frame[ip] >> 4 !== 4) return null;
     const headerLength = (frame[ip] & 0x0f) * 4;
     family = 4;
     protocol = frame[ip + 9];
-    src = formatIpv4(frame, ip + 12);
-    dst = formatIpv4(frame, ip + 16);
     l4 = ip + headerLength;
     l4Length = frame.readUInt16BE(ip + 2) - headerLength;
-    // A later fragment carries no TCP/UDP header: report it as IP payload of its protocol.
+    // A later fragment carries no TCP/UDP header.
     if ((frame.readUInt16BE(ip + 6) & 0x1fff) !== 0) return null;
   } else if (etherType === ETHERTYPE_IPV6) {
-    const ip = ETHERNET_HEADER;
     if (frame.length < ip + 40) return null;
     family = 6;
     protocol = frame[ip + 6];
-    src = formatIpv6(frame, ip + 8);
-    dst = formatIpv6(frame, ip + 24);
     l4 = ip + 40;
     l4Length = frame.readUInt16BE(ip + 4);
     while (IPV6_EXTENSIONS.has(protocol) && frame.length >= l4 + 8) {
@@ -95,14 +98,53 @@ export function parseFrame(frame: Buffer): ParsedPacket | null {
   } else {
     return null;
   }
+  const addresses = family === 4 ? ip + 12 : ip + 8;
+  if (protocol === 6 && frame.length >= l4 + 20) return { proto: 'tcp', family, addresses, l4, l4Length };
+  if (protocol === 17 && frame.length >= l4 + 8) return { proto: 'udp', family, addresses, l4, l4Length };
+  if (((protocol === 1 && family === 4) || (protocol === 58 && family === 6)) && frame.length >= l4 + 8) return { proto: 'icmp', family, addresses, l4, l4Length };
+  return null;
+}
+
+/** A packet's flow in raw bytes (protocol, addresses, ports), both ways, and whether it opens a TCP connection. */
+export interface FlowPeek {
+  flow: string;
+  reverse: string;
+  /** A SYN without ACK: a new connection, perhaps from an endpoint used before. */
+  opening: boolean;
+}
+
+/** What attribution needs of a frame, cheaply (no parse, no formatting); null exactly when parseFrame is null. */
+export function peekFlow(frame: Buffer): FlowPeek | null {
+  const where = locate(frame);
+  if (!where) return null;
+  const { proto, family, addresses, l4 } = where;
+  const size = family === 4 ? 4 : 16;
+  // An endpoint as its address's 32-bit words and its port, in decimal (cheaper than any byte-to-string decoding).
+  const end = (address: number, port: number) => {
+    let key = '';
+    for (let word = address; word < address + size; word += 4) key += `${frame.readUInt32BE(word)}.`;
+    return proto === 'icmp' ? key : key + frame.readUInt16BE(port);
+  };
+  const src = end(addresses, l4);
+  const dst = end(addresses + size, l4 + 2);
+  return { flow: `${proto} ${src}>${dst}`, reverse: `${proto} ${dst}>${src}`, opening: proto === 'tcp' && (frame[l4 + 13] & 0x12) === 0x02 };
+}
+
+/** Parses a frame; null for anything that is not IP (nothing else travels on a session's lo). */
+export function parseFrame(frame: Buffer): ParsedPacket | null {
+  const where = locate(frame);
+  if (!where) return null;
+  const { proto, family, addresses, l4, l4Length } = where;
+  const src = family === 4 ? formatIpv4(frame, addresses) : formatIpv6(frame, addresses);
+  const dst = family === 4 ? formatIpv4(frame, addresses + 4) : formatIpv6(frame, addresses + 16);
   const preview = (start: number, length: number) => Buffer.from(frame.subarray(start, Math.min(frame.length, start + Math.min(length, PREVIEW_BYTES))));
 
-  if (protocol === 6 && frame.length >= l4 + 20) {
+  if (proto === 'tcp') {
     const dataOffset = (frame[l4 + 12] >> 4) * 4;
     const flagBits = frame[l4 + 13];
     const len = Math.max(0, l4Length - dataOffset);
     return {
-      proto: 'tcp',
+      proto,
       src: endpoint(src, frame.readUInt16BE(l4), family),
       dst: endpoint(dst, frame.readUInt16BE(l4 + 2), family),
       flags: TCP_FLAGS.filter(([bit]) => flagBits & bit).map(([, name]) => name),
@@ -113,10 +155,10 @@ export function parseFrame(frame: Buffer): ParsedPacket | null {
       data: preview(l4 + dataOffset, len),
     };
   }
-  if (protocol === 17 && frame.length >= l4 + 8) {
+  if (proto === 'udp') {
     const len = Math.max(0, frame.readUInt16BE(l4 + 4) - 8);
     return {
-      proto: 'udp',
+      proto,
       src: endpoint(src, frame.readUInt16BE(l4), family),
       dst: endpoint(dst, frame.readUInt16BE(l4 + 2), family),
       ...notTcp(),
@@ -124,22 +166,18 @@ export function parseFrame(frame: Buffer): ParsedPacket | null {
       data: preview(l4 + 8, len),
     };
   }
-  if ((protocol === 1 && family === 4) || (protocol === 58 && family === 6)) {
-    if (frame.length < l4 + 8) return null;
-    const type = frame[l4];
-    const code = frame[l4 + 1];
-    const name = ICMP_NAMES[`${family}:${type}`] ?? `type ${type}`;
-    const detail = name === 'destination unreachable' ? UNREACHABLE_CODES[`${family}:${code}`] : undefined;
-    const len = Math.max(0, l4Length - 8);
-    return {
-      proto: 'icmp',
-      src,
-      dst,
-      ...notTcp(),
-      len,
-      data: preview(l4 + 8, len),
-      icmp: detail ? `${name} (${detail})` : name,
-    };
-  }
-  return null;
+  const type = frame[l4];
+  const code = frame[l4 + 1];
+  const name = ICMP_NAMES[`${family}:${type}`] ?? `type ${type}`;
+  const detail = name === 'destination unreachable' ? UNREACHABLE_CODES[`${family}:${code}`] : undefined;
+  const len = Math.max(0, l4Length - 8);
+  return {
+    proto,
+    src,
+    dst,
+    ...notTcp(),
+    len,
+    data: preview(l4 + 8, len),
+    icmp: detail ? `${name} (${detail})` : name,
+  };
 }

@@ -1,8 +1,8 @@
 /**
- * One session's wire: the packets its loopback carries (parsed, numbered, kept in a bounded
- * ring), each attributed to the run whose process owned the sending socket, followers told of
- * each new packet, and the session's sockets now. Fed by the runner's capture (capture.ts);
- * read by the HTTP layer through the SessionWire interface of sandbox/backend.ts.
+ * One session's wire: the packets its loopback carries (numbered, kept as frames in a bounded
+ * ring and parsed when read), each attributed to the run whose process owned the sending socket,
+ * followers told of each new packet, and the session's sockets now. Fed by the runner's capture
+ * (capture.ts); read by the HTTP layer through the SessionWire interface of sandbox/backend.ts.
  *
  * Attribution is lazy and off the runs' path: the first packet of a flow triggers one scan of
  * the session's socket tables and its runs' fds (socket-table.ts); later packets of the flow hit
@@ -12,8 +12,8 @@
  */
 import type { SocketEntry } from '../protocol.ts';
 import type { CapturedPacket, SessionWire, WireFollower } from '../sandbox/backend.ts';
-import { parseFrame, type ParsedPacket } from './packet.ts';
-import { PacketRing } from './ring.ts';
+import { parseFrame, peekFlow, type FlowPeek, type ParsedPacket } from './packet.ts';
+import { FrameRing, type StoredFrame } from './ring.ts';
 import { readSocketTables, socketInodesOf, type KernelSocket } from './socket-table.ts';
 
 export interface WireOptions {
@@ -50,12 +50,12 @@ export class TooManyFollowersError extends Error {
 }
 
 export class CapturedSessionWire implements SessionWire {
-  private readonly ring: PacketRing<CapturedPacket>;
+  private readonly ring: FrameRing;
   private readonly followers = new Set<WireFollower>();
   private readonly runs: TrackedRun[] = [];
   private readonly flows = new Map<string, { run: string | null; until: number }>();
   /** Packets waiting for a scan, in capture order (later packets queue behind them). */
-  private waiting: Array<{ packet: ParsedPacket; at: number }> = [];
+  private waiting: Array<{ frame: Buffer; peek: FlowPeek; at: number }> = [];
   private scanning = false;
   private ended = false;
   private readonly source: WireSource;
@@ -64,25 +64,25 @@ export class CapturedSessionWire implements SessionWire {
   constructor(source: WireSource, options: WireOptions = DEFAULT_WIRE_OPTIONS) {
     this.source = source;
     this.options = options;
-    this.ring = new PacketRing(options.capacity);
+    this.ring = new FrameRing(options.capacity);
   }
 
   // ---- fed by the backend ----
 
-  /** A frame from the capture. */
+  /** A frame from the capture (kept as it is: packets are parsed when a reader asks for them). */
   ingest(at: number, frame: Buffer): void {
     if (this.ended) return;
-    const packet = parseFrame(frame);
-    if (!packet) return;
+    const peek = peekFlow(frame);
+    if (!peek) return;
     if (this.waiting.length === 0) {
-      const known = this.cachedOwner(packet, at);
-      if (known !== undefined) return this.keep(packet, at, known);
+      const known = this.cachedOwner(peek, at);
+      if (known !== undefined) return this.keep(frame, at, known);
     }
     if (this.waiting.length >= this.options.capacity) {
       this.ring.dropped++;
       return;
     }
-    this.waiting.push({ packet, at });
+    this.waiting.push({ frame: Buffer.from(frame), peek, at });
     void this.scan();
   }
 
@@ -113,7 +113,7 @@ export class CapturedSessionWire implements SessionWire {
   // ---- read by the API ----
 
   packets(since = 0): { packets: CapturedPacket[]; next: number; dropped: number } {
-    return { packets: this.ring.since(since), next: this.ring.last, dropped: this.ring.dropped };
+    return { packets: this.ring.since(since).map(toCaptured), next: this.ring.last, dropped: this.ring.dropped };
   }
 
   follow(since: number, follower: WireFollower): () => void {
@@ -122,7 +122,7 @@ export class CapturedSessionWire implements SessionWire {
       return () => {};
     }
     if (this.followers.size >= this.options.maxFollowers) throw new TooManyFollowersError(`${this.options.maxFollowers} follow streams`);
-    for (const packet of this.ring.since(since)) follower.packet(packet);
+    for (const stored of this.ring.since(since)) follower.packet(toCaptured(stored));
     this.followers.add(follower);
     return () => this.followers.delete(follower);
   }
@@ -134,20 +134,20 @@ export class CapturedSessionWire implements SessionWire {
 
   // ---- attribution ----
 
-  private keep(packet: ParsedPacket, at: number, run: string | null): void {
-    const { data, ...rest } = packet;
-    const kept = this.ring.push({ ...rest, data: data.toString('base64'), at, run });
-    for (const follower of this.followers) follower.packet(kept);
+  private keep(frame: Buffer, at: number, run: string | null): void {
+    const seq = this.ring.push(at, run, frame);
+    if (this.followers.size === 0) return;
+    const packet = toCaptured({ seq, at, run, frame });
+    for (const follower of this.followers) follower.packet(packet);
   }
 
-  private cachedOwner(packet: ParsedPacket, at: number): string | null | undefined {
-    const key = flowKey(packet.proto, packet.src, packet.dst);
+  private cachedOwner(peek: FlowPeek, at: number): string | null | undefined {
     // A new connection from an endpoint used before is another socket: look it up again.
-    if (packet.flags.includes('SYN') && !packet.flags.includes('ACK')) {
-      this.flows.delete(key);
+    if (peek.opening) {
+      this.flows.delete(peek.flow);
       return undefined;
     }
-    const flow = this.flows.get(key);
+    const flow = this.flows.get(peek.flow);
     if (!flow || (flow.run === null && at > flow.until)) return undefined;
     return flow.run;
   }
@@ -177,18 +177,17 @@ export class CapturedSessionWire implements SessionWire {
       while (this.waiting.length > 0 && !this.ended) {
         const batch = this.waiting.length;
         const { sockets, owners } = await this.lookUp().catch(() => ({ sockets: [] as KernelSocket[], owners: new Map<number, string>() }));
-        for (const { packet, at } of this.waiting.splice(0, batch)) {
-          const key = flowKey(packet.proto, packet.src, packet.dst);
-          let run = this.cachedOwner(packet, at);
+        for (const { frame, peek, at } of this.waiting.splice(0, batch)) {
+          let run = this.cachedOwner(peek, at);
           if (run === undefined) {
+            const packet = parseFrame(frame)!;
             const otherEnd = ownerOf(packet.proto, packet.dst, packet.src, sockets, owners);
-            run = ownerOf(packet.proto, packet.src, packet.dst, sockets, owners) ?? this.byElimination(packet, at, otherEnd);
-            this.remember(key, run, at);
+            run = ownerOf(packet.proto, packet.src, packet.dst, sockets, owners) ?? this.byElimination(peek, at, otherEnd);
+            this.remember(peek.flow, run, at);
             // The answers of the other end need no scan of their own.
-            const reverse = flowKey(packet.proto, packet.dst, packet.src);
-            if (otherEnd !== undefined && !this.flows.has(reverse)) this.remember(reverse, otherEnd, at);
+            if (otherEnd !== undefined && !this.flows.has(peek.reverse)) this.remember(peek.reverse, otherEnd, at);
           }
-          this.keep(packet, at, run);
+          this.keep(frame, at, run);
         }
       }
     } finally {
@@ -197,15 +196,19 @@ export class CapturedSessionWire implements SessionWire {
   }
 
   /** The one run alive when the packet was sent that is not the other end's owner (found now or known). */
-  private byElimination(packet: ParsedPacket, at: number, otherEndNow: string | undefined): string | null {
+  private byElimination(peek: FlowPeek, at: number, otherEndNow: string | undefined): string | null {
     const alive = this.runs.filter((run) => run.startedAt <= at && (run.endedAt === null || run.endedAt >= at));
-    const otherEnd = otherEndNow ?? this.flows.get(flowKey(packet.proto, packet.dst, packet.src))?.run ?? null;
+    const otherEnd = otherEndNow ?? this.flows.get(peek.reverse)?.run ?? null;
     const candidates = alive.length > 1 && otherEnd !== null ? alive.filter((run) => run.id !== otherEnd) : alive;
     return candidates.length === 1 ? candidates[0].id : null;
   }
 }
 
-const flowKey = (proto: string, local: string, peer: string) => `${proto} ${local} ${peer}`;
+/** A kept packet as the API gives it (parsed now: the ring keeps frames). */
+function toCaptured({ seq, at, run, frame }: StoredFrame): CapturedPacket {
+  const { data, ...packet } = parseFrame(frame)!;
+  return { seq, ...packet, data: data.toString('base64'), run, at };
+}
 
 /**
  * The run holding the socket at `local` that talks to `peer`: the connected socket, else one

@@ -158,11 +158,11 @@ u4.sendto(b'anyone?', ('127.0.0.1', 9))
   });
 });
 
-describe('bounds and isolation', () => {
-  test(`a flood keeps the last ${RING} packets and counts the rest as dropped; the runner answers meanwhile`, async () => {
-    const session = await createSession(base);
-    // A first burst makes the flow known; the second overwrites the ring many times over.
-    const code = `import socket, time
+/**
+ * 5020 datagrams (and nothing else) on the loopback: a first 20 make the flow known, then 5000 in a
+ * few ms, far past the 250 packets the capture reads in an eighth of a second, overwrite the ring.
+ */
+const FLOOD = `import socket, time
 sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 sink.bind(('127.0.0.1', 9))
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -173,7 +173,12 @@ for i in range(5000):
     s.sendto(b'x' * 1000, ('127.0.0.1', 9))
 print('sent')
 `;
-    const result = await run(base, { language: 'python', session, code });
+const FLOOD_PACKETS = 5020;
+
+describe('bounds and isolation', () => {
+  test(`a flood keeps the last ${RING} packets and counts the rest as dropped; the runner answers meanwhile`, async () => {
+    const session = await createSession(base);
+    const result = await run(base, { language: 'python', session, code: FLOOD });
     expect(result.stdout).toBe('sent\n');
     await sleep(1_500); // the capture reports kernel drops once a second
     const body = await wire(session);
@@ -183,6 +188,44 @@ print('sent')
     expect(body.next).toBeGreaterThan(RING); // the ring was overwritten, beyond what the kernel dropped
     expect(body.packets.every((packet) => packet.run === result.runId)).toBe(true);
     expect((await api(base, 'GET', '/api/health')).status).toBe(200);
+    await api(base, 'DELETE', `/api/sessions/${session}`);
+  });
+
+  test('past the capture budget every packet is kept or counted as dropped, none twice, and the capture resumes in full after the flood', async () => {
+    const session = await createSession(base);
+    expect((await run(base, { language: 'python', session, code: FLOOD })).stdout).toBe('sent\n');
+    // Packets numbered (next) plus those missed (dropped less the numbered ones the ring overwrote).
+    const accounted = (body: WireBody) => body.next + body.dropped - Math.max(0, body.next - RING);
+    const deadline = Date.now() + 15_000;
+    let after = await wire(session);
+    while (accounted(after) < FLOOD_PACKETS && Date.now() < deadline) {
+      await sleep(200); // the capture reads the rest over the next slices and reports drops once a second
+      after = await wire(session);
+    }
+    await sleep(1_500); // one more drop report: nothing may be counted twice
+    after = await wire(session);
+    expect(after.dropped).toBeGreaterThan(0);
+    expect(accounted(after)).toBe(FLOOD_PACKETS);
+
+    // The capture resumes in full: 512 KiB in one send, which leaves in 64 KiB segments within
+    // microseconds (the shrunk buffer of a paused capture holds one; a resumed one all), is all kept.
+    const burst = `import socket
+srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+srv.bind(('127.0.0.1', 9000)); srv.listen()
+c = socket.create_connection(('127.0.0.1', 9000)); a, _ = srv.accept()
+c.sendall(b'x' * (512 << 10))
+got = 0
+while got < 512 << 10: got += len(a.recv(1 << 20))
+print(got)
+`;
+    expect((await run(base, { language: 'python', session, code: burst })).stdout).toBe(`${512 << 10}\n`);
+    const sent = (packets: WirePacket[]) => packets.filter((p) => p.seq > after.next && p.dst === '127.0.0.1:9000').reduce((sum, p) => sum + p.len, 0);
+    expect(sent(await waitForWire(session, (packets) => sent(packets) >= 512 << 10))).toBe(512 << 10);
+    await sleep(1_500);
+    // Dropped grew by the flood's kept packets the burst overwrote in the ring, and by nothing missed.
+    const kept = (await wire(session)).next - after.next;
+    const overwritten = Math.max(0, after.next + kept - RING) - Math.max(0, after.next - RING);
+    expect((await wire(session)).dropped).toBe(after.dropped + overwritten);
     await api(base, 'DELETE', `/api/sessions/${session}`);
   });
 

@@ -11,8 +11,8 @@ import { ConfigError, loadConfig } from '../../../sandbox-runner/config.ts';
 import { createRunnerHandler, type RunnerHandler } from '../../../sandbox-runner/handler.ts';
 import type { WireBody, WirePacket } from '../../../sandbox-runner/protocol.ts';
 import { FakeBackend } from '../../../sandbox-runner/sandbox/fake-backend.ts';
-import { formatIpv6, parseFrame } from '../../../sandbox-runner/wire/packet.ts';
-import { PacketRing } from '../../../sandbox-runner/wire/ring.ts';
+import { formatIpv6, parseFrame, peekFlow } from '../../../sandbox-runner/wire/packet.ts';
+import { FRAME_BYTES, FrameRing } from '../../../sandbox-runner/wire/ring.ts';
 import { parseProcAddress, parseSocketTable } from '../../../sandbox-runner/wire/socket-table.ts';
 
 const FRAMES = readFileSync(new URL('./fixtures/loopback-frames.txt', import.meta.url), 'utf8')
@@ -108,18 +108,47 @@ describe('parseSocketTable', () => {
   });
 });
 
-describe('PacketRing', () => {
+describe('peekFlow: what attribution needs, without parsing', () => {
+  test('a packet is a packet to both or to neither; the two directions of a flow are each other\'s reverse; only a SYN opens', () => {
+    const arp = Buffer.from(FRAMES[0]);
+    arp.writeUInt16BE(0x0806, 12);
+    for (const frame of [...FRAMES, Buffer.alloc(10), arp, FRAMES[0].subarray(0, 30), FRAMES[10].subarray(0, 60)]) expect(peekFlow(frame) === null).toBe(parseFrame(frame) === null);
+    const [syn, synAck, ack] = FRAMES.slice(0, 3).map((frame) => peekFlow(frame)!);
+    expect(synAck.flow).toBe(syn.reverse);
+    expect(ack.flow).toBe(syn.flow);
+    expect([syn.opening, synAck.opening, ack.opening]).toEqual([true, false, false]);
+    // another connection (client port 55242) is another flow
+    expect(peekFlow(FRAMES[12])!.flow).not.toBe(syn.flow);
+    expect(peekFlow(FRAMES[12])!.opening).toBe(true);
+  });
+});
+
+describe('FrameRing', () => {
+  const frame = (n: number) => Buffer.from([n, n + 1, n + 2]);
   test('numbers from 1, keeps the newest `capacity`, counts what it overwrote', () => {
-    const ring = new PacketRing<{ seq: number; n: number }>(3);
+    const ring = new FrameRing(3);
     expect(ring.since(0)).toEqual([]);
-    for (let n = 1; n <= 7; n++) ring.push({ n });
+    for (let n = 1; n <= 7; n++) ring.push(n * 10, `r${n}`, frame(n));
     expect(ring.since(0).map((item) => item.seq)).toEqual([5, 6, 7]);
-    expect(ring.since(5).map((item) => item.n)).toEqual([6, 7]);
+    expect(ring.since(5).map(({ at, run, frame }) => [at, run, [...frame]])).toEqual([[60, 'r6', [6, 7, 8]], [70, 'r7', [7, 8, 9]]]);
     expect(ring.since(7)).toEqual([]);
     expect(ring.since(100)).toEqual([]);
     expect(ring.dropped).toBe(4);
     expect(ring.last).toBe(7);
-    expect(() => new PacketRing(0)).toThrow(/positive capacity/);
+    expect(() => new FrameRing(0)).toThrow(/positive capacity/);
+  });
+
+  test('keeps a copy of each frame (at most FRAME_BYTES), and grows its storage with use, not with its capacity', () => {
+    const ring = new FrameRing(2000);
+    const big = Buffer.alloc(FRAME_BYTES + 100, 7);
+    ring.push(1, null, big);
+    big.fill(9);
+    expect(ring.since(0)[0].frame).toEqual(Buffer.alloc(FRAME_BYTES, 7));
+    const quiet = ring.bytes;
+    expect(quiet).toBeLessThan(2000 * FRAME_BYTES / 10);
+    for (let n = 2; n <= 2500; n++) ring.push(n, null, frame(n % 250));
+    expect(ring.bytes).toBe(2000 * FRAME_BYTES);
+    expect(ring.since(0).map((item) => [item.seq, item.at, item.frame[0]])).toEqual(Array.from({ length: 2000 }, (_, i) => [i + 501, i + 501, (i + 501) % 250]));
   });
 });
 
