@@ -7,6 +7,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('../sandbox-runner/main.ts', import.meta.url));
+/**
+ * Node flags a runner process starts with, as `npm start` gives them: V8's young generation capped
+ * at 16 MiB a semi-space (it grew to 128 MiB under the load test and stayed: +130 MiB of RSS;
+ * with the cap +76 MiB, and lower latencies; docs/deploy.md). V8 reads it at start only.
+ */
+export const RUNNER_NODE_FLAGS = ['--max-semi-space-size=16'];
 
 export interface RunnerProcess {
   child: ChildProcess;
@@ -20,7 +26,7 @@ export interface RunnerProcess {
 
 /** Starts `sandbox-runner/main.ts` with `env` on top of the test's own; resolves once it listens. */
 export async function startRunnerProcess(env: Record<string, string>, timeoutMs = 60_000, onOutput?: (text: string) => void): Promise<RunnerProcess> {
-  const child = spawn(process.execPath, [MAIN], { env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...RUNNER_NODE_FLAGS, MAIN], { env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const take = (chunk: Buffer) => {
     output += chunk;

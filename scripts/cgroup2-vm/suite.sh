@@ -44,7 +44,7 @@ elif ! grep -q '^Socket Workbook: .*(runner ready: bubblewrap, cgroup v2)' "$log
   failed+=("npm start's runner is not ready on cgroup v2")
 else
   # Node names its main thread MainThread, so the process is found by its command line.
-  runner_pid=$(pgrep -g "$start_pid" -f '^node sandbox-runner/main\.ts' | head -n 1)
+  runner_pid=$(pgrep -g "$start_pid" -f '^node .*sandbox-runner/main\.ts$' | head -n 1)
   in_leaf=$(cat "$delegated/runner/cgroup.procs" 2>/dev/null | tr '\n' ' ')
   echo "delegated cgroup: $(cat "$delegated/cgroup.procs" | wc -l) processes left in it; its leaf 'runner' holds: $in_leaf; enabled for children: $(cat "$delegated/cgroup.subtree_control")"
   [ -z "$(cat "$delegated/cgroup.procs")" ] || failed+=("processes were left in the delegated cgroup itself")
