@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 CPU_LOCK=${CPU_LOCK:-/tmp/socket-workbook-cpu.lock}
 if [ -z "${CONTAINER_CHECK_LOCKED:-}" ]; then
   echo "container-check: waiting for $CPU_LOCK"
-  CONTAINER_CHECK_LOCKED=1 exec flock "$CPU_LOCK" bash "$0" "$@"
+  CONTAINER_CHECK_LOCKED=1 exec flock "$CPU_LOCK" bash "$PWD/scripts/container-check.sh" "$@"
 fi
 export PATH="$PWD/node_modules/.bin:$PATH"
 IMAGE=${IMAGE:-socket-workbook:$(node -p "require('./package.json').version")}
@@ -26,6 +26,7 @@ BASE=docker.io/library/debian:12-slim
 PORT=${PORT:-4321}
 NAME=socket-workbook-check
 URL="http://127.0.0.1:$PORT"
+BUILD_LOG=/tmp/socket-workbook-container-build.log
 WORK=$(mktemp -d /tmp/socket-workbook-container.XXXXXX)
 step() { printf '\n== %s\n' "$*"; }
 fail() { echo "container-check: FAILED: $*" >&2; exit 1; }
@@ -43,32 +44,54 @@ fi
 podman --version
 echo "host: kernel $(uname -r), cgroup $( [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && echo v2 || echo v1), podman storage $(podman info --format '{{.Store.GraphDriverName}}'), cgroup manager $(podman info --format '{{.Host.CgroupManager}}')"
 
+# This host's quirks, found when podman first ran here (docs/deploy.md): a hybrid cgroup layout
+# (v1 controllers plus a v2 mount holding hugetlb), which Debian 12's crun refuses ("cgroups in
+# hybrid mode not supported"): runc then; and no CAP_SYS_RESOURCE, so the container's rlimits may
+# not exceed ours (podman's defaults, nofile 1048576, fail with "setrlimit: Operation not permitted").
+podman=(podman)
+if [ -n "${RUNTIME:-}" ]; then podman+=(--runtime "$RUNTIME")
+elif grep -qs . /sys/fs/cgroup/unified/cgroup.controllers; then
+  command -v runc >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq runc >/dev/null
+  podman+=(--runtime runc)
+fi
+opts=()
+nofile=$(ulimit -Hn); [ "$nofile" = unlimited ] && nofile=1048576
+nproc=$(ulimit -Hu); pid_max=$(cat /proc/sys/kernel/pid_max)
+if [ "$nproc" = unlimited ] || [ "$nproc" -gt "$pid_max" ]; then nproc=$pid_max; fi
+opts+=(--ulimit "nofile=$nofile:$nofile" --ulimit "nproc=$nproc:$nproc")
+echo "podman: ${podman[*]}, options: ${opts[*]}"
+
 step "base image $BASE"
-if ! podman image exists "$BASE"; then
+if ! "${podman[@]}" image exists "$BASE"; then
   # Debian's own bootstrapper from the mirror apt already uses: the same packages debian:12-slim is made of.
   start=$SECONDS
-  sh -c "mmdebstrap --quiet --variant=minbase bookworm - | podman import --change 'CMD [\"bash\"]' - $BASE"
+  mmdebstrap --quiet --variant=minbase bookworm - | "${podman[@]}" import --change 'CMD ["bash"]' - "$BASE"
   echo "made with mmdebstrap in $((SECONDS - start)) s"
 fi
-podman image inspect "$BASE" --format 'size {{.Size}} bytes, created {{.Created}}'
+"${podman[@]}" image inspect "$BASE" --format 'size {{.Size}} bytes, created {{.Created}}'
 
-step "podman build -f deploy/Containerfile -t $IMAGE ."
+# The host's trust store (with a TLS-inspecting proxy's CA, where there is one: Debian's
+# update-ca-certificates puts /usr/local/share/ca-certificates in it), for the build's npm ci.
+build_opts=()
+ca=${BUILD_CA_FILE:-/etc/ssl/certs/ca-certificates.crt}
+if [ -f "$ca" ]; then build_opts+=(-v "$ca:/run/build-ca.pem:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/build-ca.pem); fi
+step "${podman[*]} build ${opts[*]} ${build_opts[*]} -f deploy/Containerfile -t $IMAGE ."
 start=$SECONDS
-podman build -f deploy/Containerfile -t "$IMAGE" . >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; fail "podman build (log above)"; }
-echo "built in $((SECONDS - start)) s; last lines of the log:"
-tail -3 "$WORK/build.log"
-podman image inspect "$IMAGE" --format 'image size {{.Size}} bytes'
-podman run --rm --entrypoint sh "$IMAGE" -c 'node --version; python3 --version; bwrap --version; nginx -v 2>&1; du -sh /opt/socket-workbook/node_modules /opt/socket-workbook/dist /usr/local/bin/node'
+"${podman[@]}" build "${opts[@]}" "${build_opts[@]}" -f deploy/Containerfile -t "$IMAGE" . >"$BUILD_LOG" 2>&1 || { tail -40 "$BUILD_LOG"; fail "podman build (log above)"; }
+echo "built in $((SECONDS - start)) s; last lines of $BUILD_LOG:"
+tail -3 "$BUILD_LOG"
+"${podman[@]}" image inspect "$IMAGE" --format 'image size {{.Size}} bytes'
+"${podman[@]}" run --rm "${opts[@]}" --entrypoint sh "$IMAGE" -c 'node --version; python3 --version; bwrap --version; nginx -v 2>&1; du -sh /opt/socket-workbook/node_modules /opt/socket-workbook/dist /usr/local/bin/node'
 
 step "router: nginx -t on deploy/k8s/router.yaml's generated config, in the image"
-node -e "
+node --input-type=module -e "
   const { parseAllDocuments } = await import('yaml');
   const fs = await import('node:fs');
   const map = parseAllDocuments(fs.readFileSync('deploy/k8s/router.yaml', 'utf8')).map((d) => d.toJS()).find((d) => d.kind === 'ConfigMap');
   fs.writeFileSync('$WORK/nginx.conf', map.data['nginx.conf']);
-" --input-type=module
+"
 # The names the config resolves when nginx starts; in a cluster kube-dns answers them.
-podman run --rm --add-host runner-ready.socket-workbook.svc.cluster.local:127.0.0.1 --add-host kube-dns.kube-system.svc.cluster.local:127.0.0.1 \
+"${podman[@]}" run --rm "${opts[@]}" --add-host runner-ready.socket-workbook.svc.cluster.local:127.0.0.1 --add-host kube-dns.kube-system.svc.cluster.local:127.0.0.1 \
   -v "$WORK/nginx.conf:/etc/socket-workbook/nginx.conf:ro,Z" --entrypoint /usr/sbin/nginx "$IMAGE" -t -c /etc/socket-workbook/nginx.conf
 
 step "runner: podman run as deploy/k8s/runner.yaml states it"
@@ -80,16 +103,16 @@ node --input-type=module -e "
   const env = { ...map.data, RUNNER_PREVIEW_ORIGIN: 'http://127.0.0.1:$((PORT + 1))' };
   fs.writeFileSync('$WORK/env', Object.entries(env).map(([k, v]) => k + '=' + v + '\n').join(''));
 "
-podman rm -f "$NAME" >/dev/null 2>&1 || true
-podman run -d --name "$NAME" --privileged --env-file "$WORK/env" -e RUNNER_NAME=runner-0 \
+"${podman[@]}" rm -f "$NAME" >/dev/null 2>&1 || true
+"${podman[@]}" run -d "${opts[@]}" --name "$NAME" --privileged --env-file "$WORK/env" -e RUNNER_NAME=runner-0 \
   --mount type=tmpfs,destination=/run/socket-workbook \
   -p "127.0.0.1:$PORT:4321" -p "127.0.0.1:$((PORT + 1)):4322" "$IMAGE" >/dev/null
-echo "cgroup namespace: $(podman inspect "$NAME" --format '{{.HostConfig.CgroupnsMode}}'), /proc/1/cgroup in the container:"
-podman exec "$NAME" cat /proc/1/cgroup | head -3
+echo "cgroup namespace: $("${podman[@]}" inspect "$NAME" --format '{{.HostConfig.CgroupnsMode}}' 2>/dev/null || echo '?'), /proc/1/cgroup in the container:"
+"${podman[@]}" exec "$NAME" cat /proc/1/cgroup | head -3
 start=$SECONDS
 until curl -sf "$URL/api/health" -o "$WORK/health.json"; do
-  [ $((SECONDS - start)) -lt 60 ] || { podman logs "$NAME" | tail -20; fail "no /api/health in 60 s"; }
-  podman container inspect "$NAME" --format '{{.State.Running}}' | grep -q true || { podman logs "$NAME" | tail -20; fail "the container stopped"; }
+  [ $((SECONDS - start)) -lt 60 ] || { "${podman[@]}" logs "$NAME" | tail -20; fail "no /api/health in 60 s"; }
+  "${podman[@]}" container inspect "$NAME" --format '{{.State.Running}}' | grep -q true || { "${podman[@]}" logs "$NAME" | tail -20; fail "the container stopped"; }
   sleep 0.5
 done
 echo "health answered after $((SECONDS - start)) s:"
@@ -112,10 +135,10 @@ done
 
 step "podman stop (SIGTERM: drain, exit 0)"
 start=$(date +%s%N)
-podman stop -t 75 "$NAME" >/dev/null
-exit_code=$(podman inspect "$NAME" --format '{{.State.ExitCode}}')
+"${podman[@]}" stop -t 75 "$NAME" >/dev/null
+exit_code=$("${podman[@]}" inspect "$NAME" --format '{{.State.ExitCode}}')
 echo "stopped in $(( ($(date +%s%N) - start) / 1000000 )) ms, exit code $exit_code; last log lines:"
-podman logs "$NAME" 2>&1 | tail -4
+"${podman[@]}" logs "$NAME" 2>&1 | tail -4
 [ "$exit_code" = 0 ] || fail "exit code $exit_code after SIGTERM"
 
 printf '\ncontainer-check: all checks passed\n'
