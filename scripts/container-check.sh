@@ -28,6 +28,9 @@ NAME=socket-workbook-check
 URL="http://127.0.0.1:$PORT"
 BUILD_LOG=/tmp/socket-workbook-container-build.log
 WORK=$(mktemp -d /tmp/socket-workbook-container.XXXXXX)
+# A run's NDJSON events: its stdout joined (output may come in several events), and its exit event.
+stdout_of() { node -e 'const e = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => JSON.parse(l)); process.stdout.write(e.filter((x) => x.type === "stdout").map((x) => x.data).join(""))' "$1"; }
+exit_of() { node -e 'const e = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => JSON.parse(l)); const x = e.find((x) => x.type === "exit"); console.log(x ? x.reason + " " + x.code : "none")' "$1"; }
 step() { printf '\n== %s\n' "$*"; }
 fail() { echo "container-check: FAILED: $*" >&2; exit 1; }
 cleanup() { [ "${KEEP:-0}" = 1 ] || podman rm -f "$NAME" >/dev/null 2>&1 || true; rm -rf "$WORK"; }
@@ -107,8 +110,9 @@ node --input-type=module -e "
 "${podman[@]}" run -d "${opts[@]}" --name "$NAME" --privileged --env-file "$WORK/env" -e RUNNER_NAME=runner-0 \
   --mount type=tmpfs,destination=/run/socket-workbook \
   -p "127.0.0.1:$PORT:4321" -p "127.0.0.1:$((PORT + 1)):4322" "$IMAGE" >/dev/null
-echo "cgroup namespace: $("${podman[@]}" inspect "$NAME" --format '{{.HostConfig.CgroupnsMode}}' 2>/dev/null || echo '?'), /proc/1/cgroup in the container:"
-"${podman[@]}" exec "$NAME" cat /proc/1/cgroup | head -3
+[ "$("${podman[@]}" exec "$NAME" readlink /proc/1/ns/cgroup)" = "$(readlink /proc/self/ns/cgroup)" ] && cgroupns=host || cgroupns=private
+echo "cgroup namespace: $cgroupns; the runner's /proc/1/cgroup:"
+"${podman[@]}" exec "$NAME" cat /proc/1/cgroup | head -2
 start=$SECONDS
 until curl -sf "$URL/api/health" -o "$WORK/health.json"; do
   [ $((SECONDS - start)) -lt 60 ] || { "${podman[@]}" logs "$NAME" | tail -20; fail "no /api/health in 60 s"; }
@@ -123,8 +127,8 @@ step "a Python run over the API"
 run_start=$(date +%s%N)
 curl -sN -X POST "$URL/api/run" -H 'content-type: application/json' -d '{"language":"python","code":"print(6*7)"}' | tee "$WORK/run.ndjson"
 echo "($(( ($(date +%s%N) - run_start) / 1000000 )) ms, a fresh session)"
-grep -q '"type":"stdout","data":"42\\n"' "$WORK/run.ndjson" || fail "no 42 on stdout"
-grep -q '"type":"exit","code":0,' "$WORK/run.ndjson" || fail "the run did not exit 0"
+[ "$(stdout_of "$WORK/run.ndjson")" = 42 ] || fail "stdout is not 42"
+[ "$(exit_of "$WORK/run.ndjson")" = "exit 0" ] || fail "the run did not exit 0"
 
 step "the site"
 for path in /zh/ /en/; do
@@ -133,9 +137,15 @@ for path in /zh/ /en/; do
   [ "${code%% *}" = 200 ] || fail "GET $path"
 done
 
-step "podman stop (SIGTERM: drain, exit 0)"
+step "podman stop during a run (SIGTERM: the run finishes, the runner drains and exits 0)"
+curl -sN -X POST "$URL/api/run" -H 'content-type: application/json' -d '{"language":"python","code":"import time\ntime.sleep(3)\nprint(\"finished\")"}' >"$WORK/drain.ndjson" &
+curl_pid=$!
+sleep 1
 start=$(date +%s%N)
 "${podman[@]}" stop -t 75 "$NAME" >/dev/null
+wait "$curl_pid" || true
+cat "$WORK/drain.ndjson"
+[ "$(stdout_of "$WORK/drain.ndjson")" = finished ] && [ "$(exit_of "$WORK/drain.ndjson")" = "exit 0" ] || fail "the run going on at SIGTERM did not finish"
 exit_code=$("${podman[@]}" inspect "$NAME" --format '{{.State.ExitCode}}')
 echo "stopped in $(( ($(date +%s%N) - start) / 1000000 )) ms, exit code $exit_code; last log lines:"
 "${podman[@]}" logs "$NAME" 2>&1 | tail -4
