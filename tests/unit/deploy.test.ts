@@ -76,4 +76,15 @@ describe('deploy/k8s', () => {
     expect(router.volumes[0].configMap.name).toBe('router-nginx');
     expect(router.containers[0].command).toContain(`${router.containers[0].volumeMounts[0].mountPath}/nginx.conf`);
   });
+
+  test('runner and router run the one image, at the fixed tag scripts/container-check.sh builds (the package version)', () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const containers = [find('StatefulSet', 'runner'), find('Deployment', 'router')].map((doc) => doc.spec.template.spec.containers[0]);
+    for (const container of containers) {
+      // Untagged or :latest makes kubelet pull on every start, from docker.io when no registry is named.
+      expect(container.image, container.name).toBe(`socket-workbook:${version}`);
+      expect(container.imagePullPolicy, container.name).toBe('IfNotPresent');
+    }
+    expect(readFileSync(new URL('../../scripts/container-check.sh', import.meta.url), 'utf8')).toContain('IMAGE=${IMAGE:-socket-workbook:$(node -p "require(\'./package.json\').version")}');
+  });
 });
