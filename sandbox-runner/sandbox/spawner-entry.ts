@@ -20,6 +20,10 @@ interface SpawnRequest {
 }
 
 process.on('disconnect', () => process.exit(0));
+// A process manager that signals the runner's whole process group or cgroup (systemd's default
+// KillMode=control-group, `kill -TERM -<pgid>`) must not end the sandboxes of a draining runner
+// (they die with this process): it leaves when the runner does, by the disconnect above.
+process.on('SIGTERM', () => {});
 
 /**
  * Closes every file descriptor this process inherited without close-on-exec (beyond stdio and
@@ -67,6 +71,9 @@ process.on('message', (request: SpawnRequest) => {
       env: {},
       cwd: '/',
       stdio: ['pipe', 'pipe', 'pipe', ...request.extraFds.map(() => 'pipe' as const)],
+      // A session of its own: a signal to the runner's process group (Ctrl-C, `kill -TERM -<pgid>`)
+      // reaches no sandbox; the runner ends them itself, by cgroup, when it drains or closes.
+      detached: true,
     });
   } catch (error) {
     process.send!({ id: request.id, kind: 'error', message: (error as Error).message });

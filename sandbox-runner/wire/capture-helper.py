@@ -17,7 +17,7 @@ so that the kernel counts each further packet as a drop (reported) before copyin
 transfer that floods pays almost nothing for the capture, and one flood cannot take the helper's
 CPU from the other sessions.
 """
-import ctypes, os, resource, selectors, socket, struct, sys, time
+import ctypes, os, resource, selectors, signal, socket, struct, sys, time
 
 CLONE_NEWNET = 0x40000000
 ETH_P_ALL = 0x0003
@@ -162,6 +162,9 @@ def report_all_drops():
 
 
 def main():
+    # A SIGTERM to the runner's whole group or cgroup (systemd's KillMode=control-group) must not
+    # end the capture under a draining runner: it ends when the runner goes (end of stdin).
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     # One socket per session: a runner may hold a thousand sessions.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

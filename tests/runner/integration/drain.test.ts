@@ -112,4 +112,36 @@ describe('SIGTERM', () => {
       if (runnerPid && existsSync(`/proc/${runnerPid}`)) process.kill(runnerPid, 'SIGTERM');
     }
   });
+
+  test("SIGTERM to the runner's whole process group (kill -TERM -<pgid>) still drains: a live run finishes", async () => {
+    const child = spawn(process.execPath, ['sandbox-runner/main.ts'], {
+      cwd: resolve(import.meta.dirname, '../../..'),
+      env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'warn', RUNNER_NAME: 'd2', RUNNER_STATE_DIR: STATE_DIR, RUNNER_CGROUP_NAME: CGROUP, RUNNER_SPARE_SESSIONS: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+    try {
+      const deadline = Date.now() + allowanceMs(30_000);
+      let url: string | undefined;
+      while (!(url = /Socket Workbook: (http:\/\/\S+)/.exec(output)?.[1])) {
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the runner did not start: ${output}`);
+        await sleep(50);
+      }
+      const run = await streaming(url, "import time\nprint('working', flush=True)\ntime.sleep(3)\nprint('finished', flush=True)");
+      // The whole group: the runner, its spawner and its capture helper (sandboxes have sessions of their own).
+      process.kill(-child.pid!, 'SIGTERM');
+      const result = await run.done;
+      expect(result.stdout).toBe('working\nfinished\n');
+      expect(result.exit).toMatchObject({ reason: 'exit', code: 0 });
+      expect(await exited).toBe(0);
+      expect(output).not.toMatch(/capture helper exited/);
+      expect(processLeftovers(child.pid!, STATE_DIR, CGROUP)).toEqual([]);
+    } finally {
+      if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
+    }
+  });
 });
