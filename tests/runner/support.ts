@@ -12,9 +12,9 @@ import type { ExitEvent, RunEvent, RunRequest } from '../../sandbox-runner/proto
 import { runEvents } from '../../sandbox-runner/ndjson.ts';
 import { allowanceMs } from '../time-allowance.ts';
 
-export const TEST_STATE_DIR = '/run/socket-workbook-test';
-
 export { allowanceMs, SLOWDOWN } from '../time-allowance.ts';
+
+export const TEST_STATE_DIR = '/run/socket-workbook-test';
 export const TEST_CGROUP = 'socket-workbook-test';
 
 /** The instance the current test file started (each file runs in its own worker). */
